@@ -1,0 +1,172 @@
+using System.Collections;
+using System.Text.RegularExpressions;
+using DiskImageBuilder.Elements;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+using MSBuildTask = Microsoft.Build.Utilities.Task;
+
+namespace DiskImageBuilder.Tasks;
+
+/// <summary>
+/// Turns the project's items and properties into a <see cref="BuildRequest"/>, resolves the
+/// elements (so bad elements fail fast, with the .dibproj or element-deps line), and writes the
+/// request to <see cref="RequestFile"/> only when it changed: that file is the image's MSBuild input.
+/// </summary>
+public sealed class PrepareImage : MSBuildTask
+{
+    /// <summary>The .dibproj, where property and item errors point.</summary>
+    [Required]
+    public string ProjectFile { get; set; } = string.Empty;
+
+    [Required]
+    public string ImageName { get; set; } = string.Empty;
+
+    /// <summary>Output formats, ';' separated.</summary>
+    public string? ImageFormat { get; set; }
+
+    public string? Architecture { get; set; }
+
+    public string? DistroRelease { get; set; }
+
+    public bool SkipBaseElement { get; set; }
+
+    public bool Trace { get; set; }
+
+    /// <summary>The &lt;Element&gt; items.</summary>
+    public ITaskItem[] Elements { get; set; } = [];
+
+    /// <summary>Directories searched for elements before ELEMENTS_PATH and the SDK's own library.</summary>
+    public ITaskItem[] ElementsPath { get; set; } = [];
+
+    /// <summary>The SDK's element library, searched last.</summary>
+    public string? ElementsDirectory { get; set; }
+
+    /// <summary>&lt;Package&gt; items (DIB's -p).</summary>
+    public ITaskItem[] Packages { get; set; } = [];
+
+    /// <summary>&lt;ImageEnvironment Include="DIB_X" Value="…"/&gt; items.</summary>
+    public ITaskItem[] ImageEnvironment { get; set; } = [];
+
+    [Required]
+    public string OutputDirectory { get; set; } = string.Empty;
+
+    [Required]
+    public string WorkDirectory { get; set; } = string.Empty;
+
+    [Required]
+    public string RequestFile { get; set; } = string.Empty;
+
+    /// <summary>Every resolved element; metadata ElementDir.</summary>
+    [Output]
+    public ITaskItem[] ResolvedElements { get; private set; } = [];
+
+    /// <summary>Every file of every resolved element: inputs of the image.</summary>
+    [Output]
+    public ITaskItem[] ElementFiles { get; private set; } = [];
+
+    /// <summary>The image files this request produces.</summary>
+    [Output]
+    public ITaskItem[] ImageOutputs { get; private set; } = [];
+
+    public override bool Execute()
+    {
+        var log = new MSBuildLog(Log);
+        return log.Run(() =>
+        {
+            var request = CreateRequest();
+            var resolved = ElementResolver.Resolve(new ElementRepository(request.ElementsPath), request.Elements, request.SkipBaseElement);
+            ResolvedElements = [.. resolved.Elements.Select(e =>
+            {
+                var item = new TaskItem(e.Name);
+                item.SetMetadata("ElementDir", e.Directory + "/");
+                return (ITaskItem)item;
+            })];
+            ElementFiles = [.. resolved.Elements
+                .SelectMany(e => Directory.EnumerateFiles(e.Directory, "*", SearchOption.AllDirectories))
+                .Order(StringComparer.Ordinal)
+                .Select(f => (ITaskItem)new TaskItem(f))];
+            ImageOutputs = [.. request.OutputPaths().Select(p => (ITaskItem)new TaskItem(p))];
+            WriteIfChanged(RequestFile, request.ToJson());
+        });
+    }
+
+    internal BuildRequest CreateRequest()
+    {
+        var project = Path.GetFullPath(ProjectFile);
+        var searchPath = ElementsPath.Select(i => i.GetMetadata("FullPath"))
+            .Concat(ElementRepository.SplitPathList(Environment.GetEnvironmentVariable("ELEMENTS_PATH")))
+            .Append(ElementsDirectory ?? string.Empty)
+            .Where(p => !string.IsNullOrWhiteSpace(p))
+            .ToList();
+        var callingEnv = Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
+            .Select(e => new KeyValuePair<string, string>((string)e.Key, (string?)e.Value ?? string.Empty));
+        var explicitEnv = ImageEnvironment.Select(i => new KeyValuePair<string, string>(i.ItemSpec, i.GetMetadata("Value")));
+
+        var formats = string.IsNullOrWhiteSpace(ImageFormat) ? [DiskImageBuilder.ImageFormats.Default] : new[] { ImageFormat! };
+        DiskImageBuilder.ImageFormats.Parse(formats, PropertyLocation(project, "ImageFormat"));
+        return new BuildRequest
+        {
+            ImageName = ImageName,
+            Elements = [.. Elements.Select(i => new ElementRequest(i.ItemSpec, ItemLocation(i, project)))],
+            ElementsPath = searchPath,
+            Formats = formats,
+            Architecture = Architectures.Normalize(Architecture, PropertyLocation(project, "Architecture")),
+            DistroRelease = string.IsNullOrWhiteSpace(DistroRelease) ? null : DistroRelease.Trim(),
+            SkipBaseElement = SkipBaseElement,
+            Packages = [.. Packages.Select(p => p.ItemSpec)],
+            Environment = DiskImageBuilder.ImageEnvironment.Collect(callingEnv, explicitEnv),
+            OutputDirectory = Path.GetFullPath(OutputDirectory),
+            WorkDirectory = Path.GetFullPath(WorkDirectory),
+            Trace = Trace,
+            ProjectFile = project,
+        };
+    }
+
+    /// <summary>The file and line of an item's Include, so errors about it are clickable.</summary>
+    private static SourceLocation ItemLocation(ITaskItem item, string fallbackProject)
+    {
+        var file = item.GetMetadata("DefiningProjectFullPath");
+        file = string.IsNullOrEmpty(file) ? fallbackProject : file;
+        var pattern = new Regex($"<{item.GetMetadata("_DibItemType").DefaultIfEmpty("Element")}\\b[^>]*Include\\s*=\\s*\"{Regex.Escape(item.ItemSpec)}\"", RegexOptions.CultureInvariant);
+        return new SourceLocation(file, FindLine(file, pattern));
+    }
+
+    private static SourceLocation PropertyLocation(string project, string property) =>
+        new(project, FindLine(project, new Regex($"<{property}[\\s>]", RegexOptions.CultureInvariant)));
+
+    private static int FindLine(string file, Regex pattern)
+    {
+        if (!File.Exists(file))
+        {
+            return 0;
+        }
+
+        var n = 0;
+        foreach (var line in File.ReadLines(file))
+        {
+            n++;
+            if (pattern.IsMatch(line))
+            {
+                return n;
+            }
+        }
+
+        return 0;
+    }
+
+    private static void WriteIfChanged(string path, string content)
+    {
+        if (File.Exists(path) && File.ReadAllText(path) == content)
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        File.WriteAllText(path, content);
+    }
+}
+
+internal static class StringExtensions
+{
+    public static string DefaultIfEmpty(this string value, string fallback) => string.IsNullOrEmpty(value) ? fallback : value;
+}

@@ -1,0 +1,61 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using DiskImageBuilder.Elements;
+
+namespace DiskImageBuilder;
+
+/// <summary>
+/// One immutable description of the image to build. The MSBuild task and the CLI both produce
+/// one; the engine consumes nothing else. It is written to obj/ as JSON, so a changed request is a
+/// changed MSBuild input.
+/// </summary>
+public sealed record BuildRequest
+{
+    public required string ImageName { get; init; }
+
+    public required IReadOnlyList<ElementRequest> Elements { get; init; }
+
+    /// <summary>Directories searched for elements, in order; first match wins.</summary>
+    public IReadOnlyList<string> ElementsPath { get; init; } = [];
+
+    public IReadOnlyList<string> Formats { get; init; } = [ImageFormats.Default];
+
+    public string Architecture { get; init; } = "amd64";
+
+    public string? DistroRelease { get; init; }
+
+    /// <summary>DIB's -n: do not add the base element.</summary>
+    public bool SkipBaseElement { get; init; }
+
+    /// <summary>DIB's -p: extra packages installed in install.d.</summary>
+    public IReadOnlyList<string> Packages { get; init; } = [];
+
+    /// <summary>DIB_* (and other) variables every hook script sees.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Where outputs go: OutputDirectory/ImageName.extension.</summary>
+    public required string OutputDirectory { get; init; }
+
+    /// <summary>Scratch space for the tree and the hooks; wiped before and after the build.</summary>
+    public required string WorkDirectory { get; init; }
+
+    /// <summary>DIB's -x: trace hook scripts (DIB_DEBUG_TRACE=1).</summary>
+    public bool Trace { get; init; }
+
+    /// <summary>Where property errors point (the .dibproj).</summary>
+    public string? ProjectFile { get; init; }
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public IReadOnlyList<string> OutputPaths() =>
+        [.. ImageFormats.Parse(Formats, null).Select(f => Path.Combine(OutputDirectory, $"{ImageName}.{f.Extension}"))];
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static BuildRequest FromJson(string json) =>
+        JsonSerializer.Deserialize<BuildRequest>(json, Json) ?? throw new DibException(DibCodes.Internal, "The build request file is empty.");
+}

@@ -1,0 +1,78 @@
+namespace DiskImageBuilder;
+
+/// <summary>
+/// Every diagnostic code the product emits, in one place. Codes are never reused.
+/// 00xx elements and hooks, 002x project input, 003x host, 004x phases, 005x outputs, 09xx internal.
+/// </summary>
+public static class DibCodes
+{
+    public const string ElementNotFound = "DIB0001";
+    public const string DuplicateProvider = "DIB0002";
+    public const string NoOperatingSystem = "DIB0003";
+    public const string RequestedElementIsProvided = "DIB0004";
+    public const string InvalidElementName = "DIB0005";
+    public const string HookClash = "DIB0010";
+    public const string HookNotExecutable = "DIB0011";
+    public const string BadPackageInstalls = "DIB0012";
+    public const string UnknownImageFormat = "DIB0020";
+    public const string InvalidProperty = "DIB0021";
+    public const string NotRoot = "DIB0030";
+    public const string MissingHostTools = "DIB0031";
+    public const string ScriptFailed = "DIB0040";
+    public const string Cancelled = "DIB0041";
+    public const string MountsLeftBehind = "DIB0042";
+    public const string NoRootTree = "DIB0043";
+    public const string OutputFailed = "DIB0050";
+    public const string ToolFailed = "DIB0100";
+    public const string Internal = "DIB0999";
+}
+
+/// <summary>Where a diagnostic points: a file and a 1-based line (0 when unknown).</summary>
+public sealed record SourceLocation(string File, int Line = 0)
+{
+    public override string ToString() => Line > 0 ? $"{File}({Line})" : File;
+}
+
+/// <summary>One error or warning: code, message and optional location.</summary>
+public sealed record Diagnostic(string Code, string Message, SourceLocation? Location = null);
+
+/// <summary>
+/// A failure the user can act on. The engine throws it; the task and the CLI turn each
+/// diagnostic into an MSBuild error (or a DIB-style error line) with its code and location.
+/// </summary>
+public sealed class DibException : Exception
+{
+    public DibException(string code, string message, SourceLocation? location = null)
+        : this([new Diagnostic(code, message, location)])
+    {
+    }
+
+    public DibException(IReadOnlyList<Diagnostic> diagnostics)
+        : base(string.Join(Environment.NewLine, diagnostics.Select(d => $"{d.Code}: {d.Message}")))
+    {
+        if (diagnostics.Count == 0)
+        {
+            throw new ArgumentException("A DibException needs at least one diagnostic.", nameof(diagnostics));
+        }
+
+        Diagnostics = diagnostics;
+    }
+
+    public DibException()
+        : this(DibCodes.Internal, "unknown error")
+    {
+    }
+
+    public DibException(string message)
+        : this(DibCodes.Internal, message)
+    {
+    }
+
+    public DibException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Diagnostics = [new Diagnostic(DibCodes.Internal, message)];
+    }
+
+    public IReadOnlyList<Diagnostic> Diagnostics { get; }
+}

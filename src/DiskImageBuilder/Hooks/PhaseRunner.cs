@@ -1,0 +1,103 @@
+using System.Diagnostics;
+
+namespace DiskImageBuilder.Hooks;
+
+/// <summary>
+/// Runs the scripts of a phase, one process each, every one inside its own mount and PID
+/// namespace (unshare): whatever a script mounts or leaves running is gone when it ends, also
+/// after a failure or a cancellation. Output is streamed to the log prefixed by phase/script.
+/// </summary>
+public sealed class PhaseRunner
+{
+    /// <summary>Where the hooks tree appears inside the image (DIB's path).</summary>
+    public const string InTargetHooks = "/tmp/in_target.d";
+
+    private static readonly Lazy<string> HostWrapper = new(() => Resources.Get("run-hook.sh"));
+    private static readonly Lazy<string> ChrootWrapper = new(() => Resources.Get("run-in-chroot.sh"));
+
+    private readonly HooksTree _hooks;
+    private readonly string _rootTree;
+    private readonly IReadOnlyDictionary<string, string> _environment;
+    private readonly IBuildLog _log;
+
+    public PhaseRunner(HooksTree hooks, string rootTree, IReadOnlyDictionary<string, string> environment, IBuildLog log)
+    {
+        _hooks = hooks;
+        _rootTree = rootTree;
+        _environment = environment;
+        _log = log;
+    }
+
+    public void Run(Phase phase, CancellationToken cancellationToken)
+    {
+        var scripts = _hooks.Scripts(phase);
+        _log.Message(LogImportance.High, $"DiskImageBuilder: {phase.Name}: {scripts.Count} script(s)");
+        var phaseClock = Stopwatch.StartNew();
+        string? shell = null;
+        if (phase.InChroot && scripts.Count > 0)
+        {
+            shell = ShellInImage(_rootTree);
+        }
+
+        foreach (var script in scripts)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var clock = Stopwatch.StartNew();
+            var prefix = $"[{script.DisplayName}] ";
+            var result = ProcessRunner.Run(Spec(script, shell), line => _log.Message(LogImportance.Normal, prefix + line), cancellationToken);
+            _log.Message(LogImportance.Low, $"{script.DisplayName} ({script.ElementName}) exited {result.ExitCode} after {clock.Elapsed.TotalSeconds:0.00} s");
+            if (result.ExitCode != 0)
+            {
+                throw new DibException(
+                    DibCodes.ScriptFailed,
+                    $"Element '{script.ElementName}': {script.DisplayName} failed with exit code {result.ExitCode} ({script.SourcePath}).{ProcessRunner.FormatTail(result.Tail)}",
+                    new SourceLocation(script.SourcePath));
+            }
+        }
+
+        _log.Message(LogImportance.Normal, $"DiskImageBuilder: {phase.Name} took {phaseClock.Elapsed.TotalSeconds:0.00} s");
+    }
+
+    /// <summary>The shell that sources environment.d inside the image: bash where the image has it (DIB's elements assume bash).</summary>
+    public static string ShellInImage(string rootTree)
+    {
+        if (File.Exists(Path.Combine(rootTree, "bin/bash")) || File.Exists(Path.Combine(rootTree, "usr/bin/bash")))
+        {
+            return "/bin/bash";
+        }
+
+        if (File.Exists(Path.Combine(rootTree, "bin/sh")) || File.Exists(Path.Combine(rootTree, "usr/bin/sh")))
+        {
+            return "/bin/sh";
+        }
+
+        throw new DibException(
+            DibCodes.NoRootTree,
+            $"The image tree {rootTree} has no /bin/sh, so nothing can run inside it. An operating-system element must create the tree in root.d.");
+    }
+
+    private ProcessSpec Spec(HookScript script, string? shell)
+    {
+        var env = new Dictionary<string, string>(_environment, StringComparer.Ordinal);
+        string[] args;
+        if (script.Phase.InChroot)
+        {
+            env["TMP_HOOKS_PATH"] = InTargetHooks;
+            env.Remove("TARGET_ROOT");
+            env["PATH"] = $"{InTargetHooks}/bin:{env["PATH"]}";
+            var inImage = $"{InTargetHooks}/{script.Phase.Name}/{script.Name}";
+            args = [.. Unshare, "sh", "-c", ChrootWrapper.Value, "dib-chroot", _rootTree, _hooks.Root, shell!, inImage];
+        }
+        else
+        {
+            env["PATH"] = $"{_hooks.Root}/bin:{env["PATH"]}";
+            args = [.. Unshare, "bash", "-c", HostWrapper.Value, "dib-hook", script.Path];
+        }
+
+        return new ProcessSpec("unshare", args) { Environment = env, ClearEnvironment = true, WorkingDirectory = _hooks.Root };
+    }
+
+    // --kill-child: if we die or kill unshare, its child (PID 1 of the new namespace) dies, and
+    // with it every process of the namespace; the mount namespace goes with the last of them.
+    private static readonly string[] Unshare = ["--mount", "--pid", "--fork", "--kill-child", "--propagation", "private", "--"];
+}

@@ -1,0 +1,108 @@
+namespace DiskImageBuilder;
+
+/// <summary>Small file-system facts and actions the build needs on the host.</summary>
+public static class HostFiles
+{
+    /// <summary>Mount points at or below <paramref name="directory"/>, read from /proc/self/mountinfo.</summary>
+    public static IReadOnlyList<string> MountsUnder(string directory)
+    {
+        var prefix = Path.GetFullPath(directory).TrimEnd('/');
+        var result = new List<string>();
+        foreach (var line in File.ReadLines("/proc/self/mountinfo"))
+        {
+            var fields = line.Split(' ');
+            if (fields.Length < 5)
+            {
+                continue;
+            }
+
+            var mountPoint = Unescape(fields[4]);
+            if (mountPoint == prefix || mountPoint.StartsWith(prefix + "/", StringComparison.Ordinal))
+            {
+                result.Add(mountPoint);
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Removes a build directory. Refuses if anything is mounted below it (deleting through a mount
+    /// could destroy host files); rm --one-file-system is the second guard.
+    /// </summary>
+    public static void RemoveTree(string directory)
+    {
+        if (!Directory.Exists(directory) && !File.Exists(directory))
+        {
+            return;
+        }
+
+        var mounts = MountsUnder(directory);
+        if (mounts.Count > 0)
+        {
+            throw new DibException(
+                DibCodes.MountsLeftBehind,
+                $"Refusing to delete {directory}: filesystems are mounted below it ({string.Join(", ", mounts)}). Unmount them (umount -R) and build again.");
+        }
+
+        ProcessRunner.RunChecked(new ProcessSpec("rm", ["-rf", "--one-file-system", "--", directory]), null, CancellationToken.None);
+    }
+
+    /// <summary>True for a file, a directory or a symbolic link, dangling or not (lstat).</summary>
+    public static bool LinkOrFileExists(string path) =>
+        File.Exists(path) || Directory.Exists(path) || new FileInfo(path).LinkTarget is not null;
+
+    private static string Unescape(string field) =>
+        field.Replace("\\040", " ", StringComparison.Ordinal).Replace("\\011", "\t", StringComparison.Ordinal)
+            .Replace("\\012", "\n", StringComparison.Ordinal).Replace("\\134", "\\", StringComparison.Ordinal);
+}
+
+/// <summary>
+/// While the image's packages install, it needs a working resolv.conf; afterwards its own
+/// (often a symlink to systemd-resolved's file) is put back exactly.
+/// </summary>
+public sealed class ResolvConfSwap : IDisposable
+{
+    private readonly string _path;
+    private readonly string _saved;
+    private readonly bool _hadOwn;
+    private readonly bool _active;
+
+    public ResolvConfSwap(string rootTree, string hostResolvConf = "/etc/resolv.conf")
+    {
+        var etc = Path.Combine(rootTree, "etc");
+        _path = Path.Combine(etc, "resolv.conf");
+        _saved = Path.Combine(etc, ".dib-resolv.conf.orig");
+        if (!Directory.Exists(etc) || !File.Exists(hostResolvConf))
+        {
+            return;
+        }
+
+        _hadOwn = HostFiles.LinkOrFileExists(_path);
+        if (_hadOwn)
+        {
+            File.Move(_path, _saved, overwrite: true);
+        }
+
+        File.WriteAllBytes(_path, File.ReadAllBytes(hostResolvConf));
+        _active = true;
+    }
+
+    public void Dispose()
+    {
+        if (!_active)
+        {
+            return;
+        }
+
+        if (HostFiles.LinkOrFileExists(_path))
+        {
+            File.Delete(_path);
+        }
+
+        if (_hadOwn)
+        {
+            File.Move(_saved, _path);
+        }
+    }
+}

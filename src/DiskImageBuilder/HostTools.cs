@@ -1,0 +1,79 @@
+using DiskImageBuilder.Elements;
+
+namespace DiskImageBuilder;
+
+/// <summary>A program the build runs on the host and the Debian package that provides it.</summary>
+public sealed record HostTool(string Command, string Package);
+
+/// <summary>
+/// Checks, before any work, that the build runs as root and that every host program it needs is
+/// installed. The engine's own tools are listed here; an element lists the host programs its
+/// host-side scripts run in a <c>host-tools</c> file: "COMMAND DEBIAN-PACKAGE" per line.
+/// </summary>
+public static class HostTools
+{
+    public const string ElementFile = "host-tools";
+
+    /// <summary>What the engine itself runs: namespaces and mounts for phases, tar for outputs.</summary>
+    public static readonly IReadOnlyList<HostTool> Engine =
+    [
+        new("unshare", "util-linux"),
+        new("mount", "mount"),
+        new("chroot", "coreutils"),
+        new("mknod", "coreutils"),
+        new("bash", "bash"),
+        new("tar", "tar"),
+        new("rm", "coreutils"),
+    ];
+
+    public static IReadOnlyList<HostTool> ForElements(IEnumerable<Element> elements)
+    {
+        var tools = new List<HostTool>();
+        foreach (var element in elements)
+        {
+            var file = Path.Combine(element.Directory, ElementFile);
+            if (!File.Exists(file))
+            {
+                continue;
+            }
+
+            foreach (var line in File.ReadLines(file))
+            {
+                var parts = line.Split('#')[0].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+                if (parts.Length >= 1)
+                {
+                    tools.Add(new HostTool(parts[0], parts.Length > 1 ? parts[1] : parts[0]));
+                }
+            }
+        }
+
+        return tools;
+    }
+
+    /// <summary>Throws one error listing every missing program and the packages that provide them.</summary>
+    public static void Check(IEnumerable<HostTool> tools, Func<string, string?>? find = null)
+    {
+        find ??= c => ProcessRunner.FindOnPath(c);
+        var missing = tools.DistinctBy(t => t.Command).Where(t => find(t.Command) is null).ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
+        var packages = string.Join(' ', missing.Select(t => t.Package).Distinct().Order(StringComparer.Ordinal));
+        throw new DibException(
+            DibCodes.MissingHostTools,
+            $"Missing host programs: {string.Join(", ", missing.Select(t => t.Command))}. Install them with: apt-get install -y {packages}");
+    }
+
+    /// <summary>Building mounts filesystems and chroots, so it needs root (rootless builds come later).</summary>
+    public static void CheckRoot(bool? isRoot = null)
+    {
+        if (!(isRoot ?? Environment.IsPrivilegedProcess))
+        {
+            throw new DibException(
+                DibCodes.NotRoot,
+                "Building an image needs root (it mounts /proc, /sys and /dev inside the image and runs chroot). Run the build as root, for example with sudo.");
+        }
+    }
+}

@@ -1,0 +1,64 @@
+namespace DiskImageBuilder;
+
+/// <summary>An output format: the name users write and the file extension it produces.</summary>
+public sealed record ImageFormat(string Name, string Extension);
+
+/// <summary>The output formats this version can write, in one place.</summary>
+public static class ImageFormats
+{
+    public const string Default = "tar";
+
+    public static readonly IReadOnlyList<ImageFormat> Known = [new("tar", "tar")];
+
+    /// <summary>Parses a list of names (';', ',' or space separated); an unknown name is DIB0020 listing the valid ones.</summary>
+    public static IReadOnlyList<ImageFormat> Parse(IEnumerable<string> names, SourceLocation? location)
+    {
+        var result = new List<ImageFormat>();
+        foreach (var name in names.SelectMany(n => n.Split([';', ',', ' '], StringSplitOptions.RemoveEmptyEntries)))
+        {
+            var format = Known.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase))
+                ?? throw new DibException(
+                    DibCodes.UnknownImageFormat,
+                    $"Unknown image format '{name}'. Valid formats: {string.Join(", ", Known.Select(f => f.Name))}.",
+                    location);
+            if (!result.Contains(format))
+            {
+                result.Add(format);
+            }
+        }
+
+        if (result.Count == 0)
+        {
+            result.Add(Known.First(f => f.Name == Default));
+        }
+
+        return result;
+    }
+}
+
+/// <summary>Architecture names as DIB and Debian spell them.</summary>
+public static class Architectures
+{
+    public static readonly IReadOnlyList<string> Known = ["amd64", "arm64", "i386", "armhf", "ppc64el", "s390x"];
+
+    private static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal)
+    {
+        ["x86_64"] = "amd64",
+        ["aarch64"] = "arm64",
+        ["i686"] = "i386",
+    };
+
+    public static string Normalize(string? arch, SourceLocation? location)
+    {
+        if (string.IsNullOrWhiteSpace(arch))
+        {
+            return "amd64";
+        }
+
+        arch = arch.Trim();
+        var name = Aliases.GetValueOrDefault(arch, arch);
+        return Known.Contains(name)
+            ? name
+            : throw new DibException(DibCodes.InvalidProperty, $"Unknown Architecture '{arch}'. Valid: {string.Join(", ", Known)} (or x86_64, aarch64).", location);
+    }
+}

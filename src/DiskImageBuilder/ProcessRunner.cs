@@ -1,0 +1,171 @@
+using System.Diagnostics;
+
+namespace DiskImageBuilder;
+
+/// <summary>What to run. <see cref="Environment"/> replaces the inherited environment when <see cref="ClearEnvironment"/> is set.</summary>
+public sealed record ProcessSpec(string FileName, IReadOnlyList<string> Arguments)
+{
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
+    public bool ClearEnvironment { get; init; }
+
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>How many of the last output lines to keep for error messages.</summary>
+    public int TailLines { get; init; } = 20;
+}
+
+public sealed record ProcessResult(int ExitCode, IReadOnlyList<string> Tail)
+{
+    public string TailText => string.Join(Environment.NewLine, Tail);
+}
+
+/// <summary>
+/// The one way the engine runs a program: output streamed line by line, the last lines kept
+/// for error messages, and the whole process tree killed on cancellation.
+/// </summary>
+public static class ProcessRunner
+{
+    /// <summary>How long a cancelled process tree gets before we stop waiting for its pipes.</summary>
+    private static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(5);
+
+    public static ProcessResult Run(ProcessSpec spec, Action<string>? onLine, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var psi = new ProcessStartInfo(spec.FileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = spec.WorkingDirectory ?? "/",
+        };
+        foreach (var a in spec.Arguments)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        if (spec.ClearEnvironment)
+        {
+            psi.Environment.Clear();
+        }
+
+        if (spec.Environment is not null)
+        {
+            foreach (var (k, v) in spec.Environment)
+            {
+                psi.Environment[k] = v;
+            }
+        }
+
+        var tail = new Queue<string>();
+        var gate = new object();
+        void Line(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (gate)
+            {
+                tail.Enqueue(line);
+                while (tail.Count > spec.TailLines)
+                {
+                    tail.Dequeue();
+                }
+
+                onLine?.Invoke(line);
+            }
+        }
+
+        using var process = new Process { StartInfo = psi };
+        process.OutputDataReceived += (_, e) => Line(e.Data);
+        process.ErrorDataReceived += (_, e) => Line(e.Data);
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new DibException(DibCodes.ToolFailed, $"Could not start '{spec.FileName}': {ex.Message}");
+        }
+
+        process.StandardInput.Close();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using (cancellationToken.Register(() => Kill(process)))
+        {
+            process.WaitForExit();
+        }
+
+        // WaitForExit() without a timeout also drains the redirected streams; after a kill a
+        // grandchild may still hold a pipe open, so the drain is bounded.
+        if (cancellationToken.IsCancellationRequested)
+        {
+            process.WaitForExit(KillGrace);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        lock (gate)
+        {
+            return new ProcessResult(process.ExitCode, [.. tail]);
+        }
+    }
+
+    /// <summary>Runs a program and throws a DIB0100 error naming it and its last output when it fails.</summary>
+    public static ProcessResult RunChecked(ProcessSpec spec, Action<string>? onLine, CancellationToken cancellationToken)
+    {
+        var result = Run(spec, onLine, cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            throw new DibException(
+                DibCodes.ToolFailed,
+                $"'{spec.FileName} {string.Join(' ', spec.Arguments)}' failed with exit code {result.ExitCode}.{FormatTail(result.Tail)}");
+        }
+
+        return result;
+    }
+
+    public static string FormatTail(IReadOnlyList<string> tail) =>
+        tail.Count == 0 ? string.Empty : $" Last {tail.Count} lines of output:{Environment.NewLine}{string.Join(Environment.NewLine, tail)}";
+
+    /// <summary>Finds a program on PATH (or the given directories), like `command -v`.</summary>
+    public static string? FindOnPath(string program, string? path = null)
+    {
+        if (program.Contains('/', StringComparison.Ordinal))
+        {
+            return File.Exists(program) ? program : null;
+        }
+
+        path ??= Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
+        foreach (var dir in path.Split(':', StringSplitOptions.RemoveEmptyEntries)
+                     .Concat(["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]))
+        {
+            var candidate = Path.Combine(dir, program);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited.
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // Raced with exit.
+        }
+    }
+}
