@@ -35,7 +35,11 @@ public static class ImageBuilder
 
             var runner = new PhaseRunner(hooks, root, env, log);
             RunPhases(runner, root, cancellationToken);
-            Directory.Delete(Path.Combine(root, PhaseRunner.InTargetHooks.TrimStart('/')), recursive: false);
+            var mountPoint = Path.Combine(root, PhaseRunner.InTargetHooks.TrimStart('/'));
+            if (Directory.Exists(mountPoint))
+            {
+                Directory.Delete(mountPoint, recursive: false);
+            }
 
             var outputs = new List<string>();
             foreach (var format in formats)

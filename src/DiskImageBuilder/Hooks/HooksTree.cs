@@ -64,11 +64,7 @@ public sealed class HooksTree
             }
         }
 
-        if (errors.Count > 0)
-        {
-            throw new DibException(errors);
-        }
-
+        // Warn before failing on a clash, so one build shows every problem with the hooks.
         var tree = new HooksTree(root, origins);
         foreach (var phase in Phase.All)
         {
@@ -79,6 +75,11 @@ public sealed class HooksTree
                     $"{phase.Name}/{Path.GetFileName(file.Path)} of element '{file.Element}' is not executable and is skipped (chmod +x to run it).",
                     new SourceLocation(file.Source)));
             }
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new DibException(errors);
         }
 
         return tree;

@@ -1,0 +1,289 @@
+using System.Diagnostics;
+using Shouldly;
+using Xunit;
+
+namespace DiskImageBuilder.Tests;
+
+/// <summary>Out-of-process `dotnet build` of small images on the offline busybox tree. Needs root.</summary>
+public sealed class BuildTests
+{
+    [Fact]
+    public void Scripts_see_DIB_variables_environment_d_and_the_tree_is_tarred()
+    {
+        using var p = ImageProject.Busybox(
+            """
+            <PropertyGroup><DistroRelease>trixie</DistroRelease></PropertyGroup>
+            <ItemGroup><ImageEnvironment Include="DIB_FROM_ITEM" Value="item value" /></ItemGroup>
+            """,
+            """<Element Include="probe" />""");
+        p.Environment["DIB_FROM_CALLER"] = "caller value";
+        p.Environment["NOT_DIB_SECRET"] = "must not leak";
+        p.Write("elements/probe/environment.d/10-probe", "export PROBE_ENV=sourced\n");
+        p.Write("elements/probe/install.d/50-probe", """
+            #!/bin/sh
+            set -eu
+            for v in ARCH IMAGE_NAME IMAGE_ELEMENT DIB_RELEASE DIB_FROM_ITEM DIB_FROM_CALLER PROBE_ENV TMP_HOOKS_PATH; do
+              eval "echo $v=\${$v:-}"
+            done > /etc/probe
+            echo "NOT_DIB_SECRET=${NOT_DIB_SECRET:-unset}" >> /etc/probe
+            test -x /tmp/in_target.d/install.d/50-probe
+            """);
+        p.Write("elements/probe/root.d/90-host-side", "#!/bin/sh\necho \"host:$TARGET_ROOT\" > \"$TARGET_ROOT/etc/host-probe\"\n");
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        File.Exists(p.OutputFile()).ShouldBeTrue();
+        var tree = p.Extract();
+        File.ReadAllLines(Path.Combine(tree, "etc/probe")).ShouldBe([
+            "ARCH=amd64", "IMAGE_NAME=image", "IMAGE_ELEMENT=busybox-tree probe", "DIB_RELEASE=trixie",
+            "DIB_FROM_ITEM=item value", "DIB_FROM_CALLER=caller value", "PROBE_ENV=sourced",
+            "TMP_HOOKS_PATH=/tmp/in_target.d", "NOT_DIB_SECRET=unset"]);
+        File.ReadAllText(Path.Combine(tree, "etc/host-probe")).ShouldStartWith("host:" + p.Dir);
+        Directory.Exists(Path.Combine(tree, "tmp/in_target.d")).ShouldBeFalse("the hooks mount point must not stay in the image");
+        Directory.Exists(p.Combine("obj/Debug/dib/work")).ShouldBeFalse("the work directory is removed after the build");
+        p.MountsUnderProject().ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void Phases_run_in_DIB_order_on_host_or_in_chroot_and_are_timed()
+    {
+        string[] phases = ["root.d", "extra-data.d", "pre-install.d", "install.d", "post-install.d", "block-device.d", "finalise.d", "cleanup.d"];
+        using var p = ImageProject.Busybox(elements: """<Element Include="order" />""");
+        foreach (var phase in phases)
+        {
+            // Inside the chroot the tree is "/"; on the host it is $TARGET_ROOT.
+            p.Write($"elements/order/{phase}/50-order", $"#!/bin/sh\necho \"{phase} ${{TARGET_ROOT:-chroot}}\" >> \"${{TARGET_ROOT:-}}/phases\"\n");
+        }
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        var lines = File.ReadAllLines(Path.Combine(p.Extract(), "phases"));
+        lines.Select(l => l.Split(' ')[0]).ShouldBe(phases);
+        lines.Where(l => l.EndsWith(" chroot", StringComparison.Ordinal)).Select(l => l.Split(' ')[0])
+            .ShouldBe(["pre-install.d", "install.d", "post-install.d", "finalise.d"]);
+        foreach (var phase in phases)
+        {
+            run.Messages.ShouldContain(m => m.StartsWith($"DiskImageBuilder: {phase}: ", StringComparison.Ordinal) && m.EndsWith(" script(s)", StringComparison.Ordinal));
+            run.Messages.ShouldContain(m => m.StartsWith($"DiskImageBuilder: {phase} took ", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void Tar_keeps_owners_modes_xattrs_hard_links_and_device_nodes()
+    {
+        using var p = ImageProject.Busybox(elements: """<Element Include="special" />""");
+        p.Write("elements/special/install.d/50-special", """
+            #!/bin/sh
+            set -eu
+            echo secret > /etc/owned
+            chown 1234:5678 /etc/owned
+            chmod 4750 /etc/owned
+            ln /etc/owned /etc/owned-link
+            mknod /etc/null-dev c 1 3
+            """);
+        p.Write("elements/special/post-install.d/60-unused", "#!/bin/sh\n");
+        p.Write("elements/special/block-device.d/50-xattr", "#!/bin/sh\nsetfattr -n user.dib -v kept \"$TARGET_ROOT/etc/owned\"\n");
+        p.Write("elements/special/host-tools", "setfattr attr\n", false);
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        var tree = p.Extract();
+        ImageProject.Sh($"stat -c '%u:%g %a %h' '{tree}/etc/owned'").Trim().ShouldBe("1234:5678 4750 2");
+        ImageProject.Sh($"stat -c '%i' '{tree}/etc/owned'").ShouldBe(ImageProject.Sh($"stat -c '%i' '{tree}/etc/owned-link'"));
+        ImageProject.Sh($"stat -c '%F %t,%T' '{tree}/etc/null-dev'").Trim().ShouldBe("character special file 1,3");
+        ImageProject.Sh($"getfattr --absolute-names --only-values -n user.dib '{tree}/etc/owned'").Trim().ShouldBe("kept");
+    }
+
+    [Fact]
+    public void A_failing_script_is_an_error_naming_it_with_its_last_lines_and_nothing_is_left_behind()
+    {
+        using var p = ImageProject.Busybox(elements: """<Element Include="broken" />""");
+        var script = p.Write("elements/broken/install.d/50-fails", """
+            #!/bin/sh
+            for i in $(seq 1 30); do echo "output line $i"; done
+            sleep 7001 &
+            exit 3
+            """);
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeFalse();
+        var error = run.Errors.ShouldHaveSingleItem();
+        error.Code.ShouldBe("DIB0040");
+        error.File.ShouldBe(script);
+        error.Text.ShouldContain("Element 'broken'");
+        error.Text.ShouldContain("install.d/50-fails");
+        error.Text.ShouldContain("exit code 3");
+        error.Text.ShouldContain("output line 30");
+        error.Text.ShouldContain("output line 11");
+        error.Text.ShouldNotContain("output line 10\n");
+        run.Messages.ShouldContain("[install.d/50-fails] output line 1", "the binlog keeps the full output");
+        run.Messages.ShouldContain(m => m.StartsWith("DiskImageBuilder: root.d took", StringComparison.Ordinal));
+        p.MountsUnderProject().ShouldBeEmpty();
+        Processes.Matching("sleep 7001").ShouldBeEmpty();
+        File.Exists(p.OutputFile()).ShouldBeFalse();
+        Directory.Exists(p.Combine("obj/Debug/dib/work")).ShouldBeFalse();
+
+        File.WriteAllText(script, "#!/bin/sh\necho fixed\n");
+        p.Build().Succeeded.ShouldBeTrue("the next build works");
+    }
+
+    [Fact]
+    public void Missing_element_in_the_project_points_at_its_line()
+    {
+        using var p = ImageProject.Busybox(elements: "\n    <Element Include=\"no-such-element\" />");
+        var run = p.Build();
+        var error = run.Errors.ShouldHaveSingleItem();
+        error.Code.ShouldBe("DIB0001");
+        error.File.ShouldBe(p.ProjectFile);
+        error.LineNumber.ShouldBe(File.ReadAllLines(p.ProjectFile).ToList().FindIndex(l => l.Contains("no-such-element", StringComparison.Ordinal)) + 1);
+        error.Text.ShouldContain("'no-such-element'");
+    }
+
+    [Fact]
+    public void Missing_dependency_points_at_the_element_deps_line()
+    {
+        using var p = ImageProject.Busybox(elements: """<Element Include="needy" />""");
+        var deps = p.Write("elements/needy/element-deps", "# first line is a comment\nbusybox-tree\nghost\n", false);
+        var error = p.Build().Errors.ShouldHaveSingleItem();
+        error.Code.ShouldBe("DIB0001");
+        error.File.ShouldBe(deps);
+        error.LineNumber.ShouldBe(3);
+        error.Text.ShouldContain("element 'needy'");
+    }
+
+    [Fact]
+    public void Unknown_format_is_an_error_listing_valid_ones_at_the_property()
+    {
+        using var p = ImageProject.Busybox("<PropertyGroup>\n    <ImageFormat>tar;floppy</ImageFormat>\n  </PropertyGroup>");
+        var error = p.Build().Errors.ShouldHaveSingleItem();
+        error.Code.ShouldBe("DIB0020");
+        error.Text.ShouldContain("Valid formats: tar");
+        error.File.ShouldBe(p.ProjectFile);
+        error.LineNumber.ShouldBeGreaterThan(0);
+    }
+
+    [Fact]
+    public void Hook_clash_and_non_executable_scripts_surface_as_coded_diagnostics()
+    {
+        using var p = ImageProject.Busybox(elements: """<Element Include="one" /><Element Include="two" />""");
+        p.Write("elements/one/install.d/10-lazy", "not executable\n", executable: false);
+        p.Write("elements/one/install.d/50-same", "#!/bin/sh\necho one\n");
+        p.Write("elements/two/install.d/50-same", "#!/bin/sh\necho two\n");
+        var run = p.Build();
+        run.Errors.ShouldHaveSingleItem().Code.ShouldBe("DIB0010");
+        run.Warnings.ShouldContain(w => w.Code == "DIB0011" && w.File == p.Combine("elements/one/install.d/10-lazy"));
+    }
+
+    [Fact]
+    public void Unchanged_project_does_no_image_work_and_inputs_rebuild()
+    {
+        using var p = ImageProject.Busybox(elements: """<Element Include="inc" />""");
+        var script = p.Write("elements/inc/install.d/50-inc", "#!/bin/sh\necho one > /etc/inc\n");
+        p.Build().Ran("CreateImage").ShouldBeTrue();
+
+        var second = p.Build();
+        second.Succeeded.ShouldBeTrue(second.Output);
+        second.Ran("CreateImage").ShouldBeFalse("nothing changed");
+        p.Build("-question").Succeeded.ShouldBeTrue("dotnet build -question sees everything up to date");
+
+        // A comment in the project file is not an input of the image.
+        File.WriteAllText(p.ProjectFile, File.ReadAllText(p.ProjectFile).Replace("<Project>", "<Project>\n  <!-- a comment -->", StringComparison.Ordinal));
+        p.Build().Ran("CreateImage").ShouldBeFalse();
+
+        File.SetLastWriteTimeUtc(script, DateTime.UtcNow.AddSeconds(2));
+        p.Build().Ran("CreateImage").ShouldBeTrue("an element script changed");
+
+        p.Build("-p:DistroRelease=trixie").Ran("CreateImage").ShouldBeTrue("a property reaching the image changed");
+    }
+
+    [Fact]
+    public void Design_time_builds_do_no_image_work_and_clean_removes_the_image()
+    {
+        using var p = ImageProject.Busybox();
+        var design = p.Build("-p:DesignTimeBuild=true");
+        design.Succeeded.ShouldBeTrue(design.Output);
+        design.Ran("ResolveImageElements").ShouldBeTrue();
+        File.Exists(p.OutputFile()).ShouldBeFalse();
+
+        var build = p.Build();
+        build.Succeeded.ShouldBeTrue(build.Output);
+        File.Exists(p.OutputFile()).ShouldBeTrue();
+        p.Build("-t:Clean").Succeeded.ShouldBeTrue();
+        File.Exists(p.OutputFile()).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void Resolv_conf_works_during_install_and_the_images_own_comes_back()
+    {
+        using var p = ImageProject.Busybox(elements: """<Element Include="dns" />""");
+        p.Write("elements/dns/root.d/50-resolv-link", "#!/bin/sh\nln -s ../run/systemd/resolve/stub-resolv.conf \"$TARGET_ROOT/etc/resolv.conf\"\n");
+        p.Write("elements/dns/install.d/50-copy", "#!/bin/sh\ncp /etc/resolv.conf /resolv-during-build\n");
+        p.Build().Succeeded.ShouldBeTrue();
+        var tree = p.Extract();
+        new FileInfo(Path.Combine(tree, "etc/resolv.conf")).LinkTarget.ShouldBe("../run/systemd/resolve/stub-resolv.conf");
+        File.ReadAllText(Path.Combine(tree, "resolv-during-build")).ShouldBe(File.ReadAllText("/etc/resolv.conf"));
+        File.Exists(Path.Combine(tree, "etc/.dib-resolv.conf.orig")).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void Ctrl_C_cancels_within_10_seconds_and_unwinds()
+    {
+        using var p = ImageProject.Busybox(elements: """<Element Include="slow" />""");
+        p.Write("elements/slow/install.d/50-slow", "#!/bin/sh\nsleep 7002 &\ntouch /started\nsleep 7003\n");
+        var started = p.Combine("obj/Debug/dib/work/root/started");
+        var clock = new Stopwatch();
+        var run = p.Run(process =>
+        {
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (!File.Exists(started) && DateTime.UtcNow < deadline && !process.HasExited)
+            {
+                Thread.Sleep(100);
+            }
+
+            File.Exists(started).ShouldBeTrue("the slow script should have started");
+            clock.Start();
+            ImageProject.Sh($"kill -INT {process.Id}");
+            process.WaitForExit(TimeSpan.FromSeconds(30)).ShouldBeTrue();
+            clock.Stop();
+        });
+
+        clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(10));
+        run.Succeeded.ShouldBeFalse();
+        run.Errors.ShouldContain(e => e.Code == "DIB0041");
+        p.MountsUnderProject().ShouldBeEmpty();
+        Processes.Matching("sleep 700").ShouldBeEmpty();
+        Directory.Exists(p.Combine("obj/Debug/dib/work")).ShouldBeFalse();
+    }
+}
+
+internal static class Processes
+{
+    /// <summary>Command lines of running processes that contain the text.</summary>
+    public static IReadOnlyList<string> Matching(string text)
+    {
+        var found = new List<string>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                var cmd = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ').Trim();
+                if (cmd.Contains(text, StringComparison.Ordinal))
+                {
+                    found.Add(cmd);
+                }
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return found;
+    }
+}

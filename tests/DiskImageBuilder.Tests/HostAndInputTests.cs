@@ -1,0 +1,90 @@
+using Shouldly;
+using Xunit;
+
+namespace DiskImageBuilder.Tests;
+
+public sealed class HostAndInputTests
+{
+    [Fact]
+    public void Missing_host_tools_are_one_error_listing_the_packages()
+    {
+        var d = Should.Throw<DibException>(() => HostTools.Check(
+            [new HostTool("sh", "dash"), new HostTool("no-such-tool-a", "pkg-a"), new HostTool("no-such-tool-b", "pkg-b")])).Diagnostics.ShouldHaveSingleItem();
+        d.Code.ShouldBe("DIB0031");
+        d.Message.ShouldContain("no-such-tool-a, no-such-tool-b");
+        d.Message.ShouldContain("apt-get install -y pkg-a pkg-b");
+        d.Message.ShouldNotContain("dash");
+    }
+
+    [Fact]
+    public void Elements_declare_host_tools()
+    {
+        using var dir = new TempDir();
+        dir.Write("os/host-tools", "mmdebstrap mmdebstrap # bootstrap\n\nqemu-img qemu-utils\n", false);
+        HostTools.ForElements([Elements.Element.Load("os", dir.Combine("os"))])
+            .ShouldBe([new HostTool("mmdebstrap", "mmdebstrap"), new HostTool("qemu-img", "qemu-utils")]);
+    }
+
+    [Fact]
+    public void Non_root_is_refused_at_once()
+    {
+        Should.Throw<DibException>(() => HostTools.CheckRoot(isRoot: false)).Diagnostics[0].Code.ShouldBe("DIB0030");
+        Should.NotThrow(() => HostTools.CheckRoot(isRoot: true));
+    }
+
+    [Fact]
+    public void Unknown_format_lists_the_valid_ones()
+    {
+        var d = Should.Throw<DibException>(() => ImageFormats.Parse(["tar;floppy"], new SourceLocation("/p.dibproj", 4))).Diagnostics[0];
+        d.Code.ShouldBe("DIB0020");
+        d.Message.ShouldContain("'floppy'");
+        d.Message.ShouldContain("tar");
+        d.Location.ShouldBe(new SourceLocation("/p.dibproj", 4));
+    }
+
+    [Fact]
+    public void Formats_deduplicate_and_default_to_tar()
+    {
+        ImageFormats.Parse(["tar,TAR"], null).ShouldHaveSingleItem().Name.ShouldBe("tar");
+        ImageFormats.Parse([""], null).ShouldHaveSingleItem().Name.ShouldBe("tar");
+    }
+
+    [Theory]
+    [InlineData("x86_64", "amd64")]
+    [InlineData("aarch64", "arm64")]
+    [InlineData("", "amd64")]
+    [InlineData("armhf", "armhf")]
+    public void Architectures_normalise(string given, string expected) => Architectures.Normalize(given, null).ShouldBe(expected);
+
+    [Fact]
+    public void Unknown_architecture_is_an_error() =>
+        Should.Throw<DibException>(() => Architectures.Normalize("z80", null)).Diagnostics[0].Code.ShouldBe("DIB0021");
+
+    [Fact]
+    public void DIB_variables_and_proxies_pass_through_and_explicit_values_win()
+    {
+        var env = ImageEnvironment.Collect(
+            [new("DIB_RELEASE", "trixie"), new("HOME", "/root"), new("http_proxy", "http://p"), new("DIB_X", "1")],
+            [new("DIB_X", "2"), new("MY_VAR", "v")]);
+        env.ShouldBe(new Dictionary<string, string> { ["DIB_RELEASE"] = "trixie", ["http_proxy"] = "http://p", ["DIB_X"] = "2", ["MY_VAR"] = "v" }, ignoreOrder: true);
+    }
+
+    [Fact]
+    public void Request_round_trips_through_json_without_source_locations()
+    {
+        var request = new BuildRequest
+        {
+            ImageName = "img",
+            Elements = [new Elements.ElementRequest("debian", new SourceLocation("/p", 3))],
+            OutputDirectory = "/out",
+            WorkDirectory = "/work",
+            Environment = new Dictionary<string, string> { ["DIB_A"] = "b" },
+        };
+        var json = request.ToJson();
+        json.ShouldNotContain("\"Location\"");
+        var back = BuildRequest.FromJson(json);
+        back.Elements.ShouldHaveSingleItem().Name.ShouldBe("debian");
+        back.Environment["DIB_A"].ShouldBe("b");
+        back.OutputPaths().ShouldBe(["/out/img.tar"]);
+    }
+}
