@@ -20,6 +20,56 @@ public sealed record BuildRun(int ExitCode, string Output, Build Log)
     public IEnumerable<string> Messages => Log.FindChildrenRecursive<Message>().Select(m => m.Text);
 }
 
+/// <summary>Runs `dotnet build` out of process, as a user would, and reads its binlog.</summary>
+public static class Dotnet
+{
+    public static BuildRun Build(string project, string binlog, IReadOnlyDictionary<string, string>? environment, Action<Process>? whileRunning, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(project)!,
+        };
+        foreach (var a in (string[])["build", project, "-nr:false", "-tl:off", $"-bl:{binlog}", .. args])
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        // The Locator points these at the SDK for our process; a child `dotnet build` must pick its own.
+        foreach (var v in (string[])["MSBUILD_EXE_PATH", "MSBuildExtensionsPath", "MSBuildSDKsPath"])
+        {
+            psi.Environment.Remove(v);
+        }
+
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[k] = v;
+        }
+
+        psi.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        psi.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
+        psi.Environment["DOTNET_NOLOGO"] = "1";
+        var output = new StringBuilder();
+        using var p = new Process { StartInfo = psi };
+        p.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        p.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        p.Start();
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        whileRunning?.Invoke(p);
+        if (!p.WaitForExit(TimeSpan.FromMinutes(20)))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException("dotnet build did not finish in 20 minutes:\n" + output);
+        }
+
+        p.WaitForExit();
+        return new BuildRun(p.ExitCode, output.ToString(), BinaryLog.ReadBuild(binlog));
+    }
+}
+
 /// <summary>
 /// A throwaway .dibproj that imports the SDK files from this repository by path, with the tasks
 /// assembly next to the tests: what `dotnet build` does for a user, minus packing.
@@ -44,6 +94,14 @@ public sealed class ImageProject : IDisposable
     public string Combine(params string[] parts) => _dir.Combine(parts);
 
     public string OutputFile(string extension = "tar") => _dir.Combine("bin", "Debug", $"{Name}.{extension}");
+
+    /// <summary>Extracts a tar (owners, modes, xattrs, devices kept) into a new folder and returns it.</summary>
+    public static string ExtractTar(string tar, string into)
+    {
+        Directory.CreateDirectory(into);
+        Sh($"tar --extract --file '{tar}' --directory '{into}' --same-owner --same-permissions --numeric-owner --xattrs --xattrs-include='*'");
+        return into;
+    }
 
     /// <summary>The usual test image: the offline busybox tree, no base element, plus the given body.</summary>
     public static ImageProject Busybox(string extraBody = "", string elements = "") => new($"""
@@ -78,60 +136,13 @@ public sealed class ImageProject : IDisposable
     public BuildRun Build(params string[] args) => Run(null, args);
 
     /// <summary>Starts the build and lets the caller act on the running process (for cancellation).</summary>
-    public BuildRun Run(Action<Process>? whileRunning, params string[] args)
-    {
-        var binlog = _dir.Combine($"build-{Guid.NewGuid():N}.binlog");
-        var psi = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = _dir.Path,
-        };
-        foreach (var a in (string[])["build", ProjectFile, "-nr:false", "-tl:off", $"-bl:{binlog}", .. args])
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        // The Locator points these at the SDK for our process; a child `dotnet build` must pick its own.
-        foreach (var v in (string[])["MSBUILD_EXE_PATH", "MSBuildExtensionsPath", "MSBuildSDKsPath"])
-        {
-            psi.Environment.Remove(v);
-        }
-
-        foreach (var (k, v) in Environment)
-        {
-            psi.Environment[k] = v;
-        }
-
-        psi.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        psi.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
-        psi.Environment["DOTNET_NOLOGO"] = "1";
-        var output = new StringBuilder();
-        using var p = new Process { StartInfo = psi };
-        p.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        p.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
-        p.Start();
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        whileRunning?.Invoke(p);
-        if (!p.WaitForExit(TimeSpan.FromMinutes(15)))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException("dotnet build did not finish in 15 minutes:\n" + output);
-        }
-
-        p.WaitForExit();
-        return new BuildRun(p.ExitCode, output.ToString(), BinaryLog.ReadBuild(binlog));
-    }
+    public BuildRun Run(Action<Process>? whileRunning, params string[] args) =>
+        Dotnet.Build(ProjectFile, _dir.Combine($"build-{Guid.NewGuid():N}.binlog"), Environment, whileRunning, args);
 
     /// <summary>Extracts an output tar (owners, modes, xattrs, devices kept) and returns the folder.</summary>
     public string Extract(string extension = "tar")
     {
-        var into = _dir.Combine("extracted-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(into);
-        Sh($"tar --extract --file '{OutputFile(extension)}' --directory '{into}' --same-owner --same-permissions --numeric-owner --xattrs --xattrs-include='*'");
-        return into;
+        return ExtractTar(OutputFile(extension), _dir.Combine("extracted-" + Guid.NewGuid().ToString("N")));
     }
 
     /// <summary>Runs a shell command and returns its standard output; throws when it fails.</summary>

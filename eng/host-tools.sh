@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that building images and running the tests need on this host.
+# Idempotent: installs only what is missing. Needs root (apt-get).
+set -euo pipefail
+packages=(
+  util-linux mount coreutils tar   # namespaces, mounts, chroot and tar outputs (engine)
+  mmdebstrap                       # debian-minimal: the distro tree
+  busybox-static                   # the tests' offline distro element
+  attr                             # tests: extended attributes survive the tar
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "Missing host packages: ${missing[*]}. Run as root, or: sudo apt-get install -y ${missing[*]}" >&2
+  exit 1
+fi
+echo "Installing host packages: ${missing[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,59 @@
+using Microsoft.Build.Evaluation;
+using Shouldly;
+using Xunit;
+
+namespace DiskImageBuilder.Tests;
+
+/// <summary>In-process evaluation of the SDK files (MSBuild from the .NET SDK through the Locator).</summary>
+public sealed class EvaluationTests
+{
+    private static Project Evaluate(ImageProject p, Dictionary<string, string>? globals = null)
+    {
+        using var collection = new ProjectCollection(globals ?? []);
+        return collection.LoadProject(p.ProjectFile);
+    }
+
+    [Fact]
+    public void Defaults_follow_DIB_and_MSBuild_conventions()
+    {
+        using var p = new ImageProject("""<ItemGroup><Element Include="debian-minimal" /></ItemGroup>""", name: "golden");
+        var project = Evaluate(p);
+        project.GetPropertyValue("UsingDiskImageBuilderSdk").ShouldBe("true");
+        project.GetPropertyValue("ImageName").ShouldBe("golden");
+        project.GetPropertyValue("ImageFormat").ShouldBe("tar");
+        project.GetPropertyValue("Architecture").ShouldBe("amd64");
+        project.GetPropertyValue("SkipBaseElement").ShouldBe("false");
+        project.GetPropertyValue("ImageOutputDirectory").ShouldBe(p.Combine("bin", "Debug") + "/");
+        project.GetPropertyValue("ImageWorkDirectory").ShouldBe(p.Combine("obj", "Debug", "dib", "work") + "/");
+        project.GetPropertyValue("CoreBuildDependsOn").ShouldContain("CreateImage");
+        project.GetItems("Element").Select(i => i.EvaluatedInclude).ShouldBe(["debian-minimal"]);
+    }
+
+    [Fact]
+    public void User_values_win_over_defaults()
+    {
+        using var p = new ImageProject("""
+            <PropertyGroup>
+              <ImageName>web</ImageName>
+              <ImageFormat>tar</ImageFormat>
+              <Architecture>arm64</Architecture>
+              <ImageOutputDirectory>/srv/images/</ImageOutputDirectory>
+            </PropertyGroup>
+            """);
+        var project = Evaluate(p, new() { ["Configuration"] = "Release", ["SkipBaseElement"] = "true" });
+        project.GetPropertyValue("ImageName").ShouldBe("web");
+        project.GetPropertyValue("Architecture").ShouldBe("arm64");
+        project.GetPropertyValue("ImageOutputDirectory").ShouldBe("/srv/images/");
+        project.GetPropertyValue("SkipBaseElement").ShouldBe("true");
+        project.GetPropertyValue("ImageWorkDirectory").ShouldBe(p.Combine("obj", "Release", "dib", "work") + "/");
+    }
+
+    [Fact]
+    public void The_projects_own_elements_folder_is_searched_after_ElementsPath()
+    {
+        using var p = new ImageProject("""<PropertyGroup><ElementsPath>/opt/a;/opt/b</ElementsPath></PropertyGroup>""");
+        Directory.CreateDirectory(p.Combine("elements"));
+        var project = Evaluate(p);
+        project.GetItems("_DibElementsPath").Select(i => i.EvaluatedInclude).ShouldBe(["/opt/a", "/opt/b", p.Combine("elements")]);
+    }
+}
