@@ -56,4 +56,21 @@ public sealed class EvaluationTests
         var project = Evaluate(p);
         project.GetItems("_DibElementsPath").Select(i => i.EvaluatedInclude).ShouldBe(["/opt/a", "/opt/b", p.Combine("elements")]);
     }
+
+    [Fact]
+    public void GetTargetPath_returns_the_image_and_ResolveImageElements_the_elements()
+    {
+        using var p = ImageProject.Busybox(elements: """<Element Include="extra" />""");
+        p.Write("elements/extra/element-deps", "busybox-tree\n", false);
+        using var collection = new ProjectCollection();
+        var instance = collection.LoadProject(p.ProjectFile).CreateProjectInstance();
+
+        instance.Build(["GetTargetPath", "ResolveImageElements"], null, out var outputs).ShouldBeTrue();
+
+        outputs["GetTargetPath"].Items.Select(i => i.ItemSpec).ShouldBe([p.OutputFile()]);
+        var elements = outputs["ResolveImageElements"].Items;
+        elements.Select(i => i.ItemSpec).ShouldBe(["busybox-tree", "extra"]);
+        elements[1].GetMetadata("ElementDir").ShouldBe(p.Combine("elements", "extra") + "/");
+        File.Exists(p.OutputFile()).ShouldBeFalse("resolving builds no image");
+    }
 }
