@@ -16,12 +16,16 @@ public static class DibCodes
     public const string BadPackageInstalls = "DIB0012";
     public const string UnknownImageFormat = "DIB0020";
     public const string InvalidProperty = "DIB0021";
+    public const string InvalidBreakPoint = "DIB0022";
+    public const string InvalidOption = "DIB0023";
+    public const string UnsupportedImageFormat = "DIB0024";
     public const string NotRoot = "DIB0030";
     public const string MissingHostTools = "DIB0031";
     public const string ScriptFailed = "DIB0040";
     public const string Cancelled = "DIB0041";
     public const string MountsLeftBehind = "DIB0042";
     public const string NoRootTree = "DIB0043";
+    public const string StoppedAtBreakPoint = "DIB0044";
     public const string OutputFailed = "DIB0050";
     public const string ToolFailed = "DIB0100";
     public const string Internal = "DIB0999";
