@@ -70,20 +70,12 @@ public static class ConsoleHost
             context.Report(program, new Diagnostic(DibCodes.InvalidOption, ex.Message));
             context.Error.WriteLine($"Try '{program} --help' for more information.");
         }
-        catch (DibException ex)
+        catch (Exception ex) when (DibException.DiagnosticsFor(ex) is { } diagnostics)
         {
-            foreach (var d in ex.Diagnostics)
+            foreach (var d in diagnostics)
             {
                 context.Report(program, d);
             }
-        }
-        catch (OperationCanceledException)
-        {
-            context.Report(program, new Diagnostic(DibCodes.Cancelled, "The image build was cancelled; its mounts, processes and work directory were removed."));
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
-        {
-            context.Report(program, new Diagnostic(DibCodes.Internal, $"Unexpected error: {ex}"));
         }
 
         return 1;

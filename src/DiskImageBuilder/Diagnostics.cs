@@ -79,4 +79,16 @@ public sealed class DibException : Exception
     }
 
     public IReadOnlyList<Diagnostic> Diagnostics { get; }
+
+    /// <summary>
+    /// What the user is told for a failure of engine work, the same from the task and the CLI;
+    /// null for exceptions that are bugs and should propagate.
+    /// </summary>
+    public static IReadOnlyList<Diagnostic>? DiagnosticsFor(Exception exception) => exception switch
+    {
+        DibException dib => dib.Diagnostics,
+        OperationCanceledException => [new Diagnostic(DibCodes.Cancelled, "The image build was cancelled; its mounts, processes and work directory were removed.")],
+        IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException => [new Diagnostic(DibCodes.Internal, $"Unexpected error: {exception}")],
+        _ => null,
+    };
 }
