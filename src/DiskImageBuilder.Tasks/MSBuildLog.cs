@@ -34,20 +34,12 @@ internal sealed class MSBuildLog : IBuildLog
         {
             action();
         }
-        catch (DibException ex)
+        catch (Exception ex) when (DibException.DiagnosticsFor(ex) is { } diagnostics)
         {
-            foreach (var d in ex.Diagnostics)
+            foreach (var d in diagnostics)
             {
                 Error(d);
             }
-        }
-        catch (OperationCanceledException)
-        {
-            Error(new Diagnostic(DibCodes.Cancelled, "The image build was cancelled; its mounts, processes and work directory were removed."));
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
-        {
-            Error(new Diagnostic(DibCodes.Internal, $"Unexpected error: {ex}"));
         }
 
         return !_log.HasLoggedErrors;

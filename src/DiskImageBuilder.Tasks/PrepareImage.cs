@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Text.RegularExpressions;
 using DiskImageBuilder.Elements;
 using Microsoft.Build.Framework;
@@ -93,13 +92,9 @@ public sealed class PrepareImage : MSBuildTask
     internal BuildRequest CreateRequest()
     {
         var project = Path.GetFullPath(ProjectFile);
-        var searchPath = ElementsPath.Select(i => i.GetMetadata("FullPath"))
-            .Concat(ElementRepository.SplitPathList(Environment.GetEnvironmentVariable("ELEMENTS_PATH")))
-            .Append(ElementsDirectory ?? string.Empty)
-            .Where(p => !string.IsNullOrWhiteSpace(p))
-            .ToList();
-        var callingEnv = Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
-            .Select(e => new KeyValuePair<string, string>((string)e.Key, (string?)e.Value ?? string.Empty));
+        var searchPath = RequestValues.SearchPath(
+            ElementsPath.Select(i => i.GetMetadata("FullPath")), Environment.GetEnvironmentVariable("ELEMENTS_PATH"), ElementsDirectory);
+        var callingEnv = RequestValues.ProcessEnvironment();
         var explicitEnv = ImageEnvironment.Select(i => new KeyValuePair<string, string>(i.ItemSpec, i.GetMetadata("Value")));
 
         var formats = string.IsNullOrWhiteSpace(ImageFormat) ? [DiskImageBuilder.ImageFormats.Default] : new[] { ImageFormat! };

@@ -42,6 +42,36 @@ public sealed record BuildRequest
     /// <summary>DIB's -x: trace hook scripts (DIB_DEBUG_TRACE=1).</summary>
     public bool Trace { get; init; }
 
+    /// <summary>DIB's break=…: where to stop for a shell (before-install.d, after-error…); see <see cref="BreakPoints"/>.</summary>
+    public IReadOnlyList<string> BreakPoints { get; init; } = [];
+
+    // The settings below only matter to output formats this version cannot write yet. They are
+    // validated and carried so a command line keeps its meaning when those formats arrive.
+
+    /// <summary>DIB's --image-size in bytes (see <see cref="RequestValues.ParseImageSize"/>).</summary>
+    public long? ImageSize { get; init; }
+
+    /// <summary>DIB's --max-online-resize: a count of filesystem blocks, as in DIB.</summary>
+    public long? MaxOnlineResize { get; init; }
+
+    /// <summary>DIB's --mkfs-options.</summary>
+    public string? MkfsOptions { get; init; }
+
+    /// <summary>DIB's --qemu-img-options.</summary>
+    public string? QemuImgOptions { get; init; }
+
+    /// <summary>DIB's --root-label.</summary>
+    public string? RootLabel { get; init; }
+
+    /// <summary>DIB's --docker-target.</summary>
+    public string? DockerTarget { get; init; }
+
+    /// <summary>DIB's --checksum: checksum files to write beside each image (md5, sha256).</summary>
+    public IReadOnlyList<string> Checksums { get; init; } = [];
+
+    /// <summary>DIB's -u: do not compress the image.</summary>
+    public bool NoCompression { get; init; }
+
     /// <summary>Where property errors point (the .dibproj).</summary>
     public string? ProjectFile { get; init; }
 

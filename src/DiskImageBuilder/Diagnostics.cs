@@ -16,12 +16,16 @@ public static class DibCodes
     public const string BadPackageInstalls = "DIB0012";
     public const string UnknownImageFormat = "DIB0020";
     public const string InvalidProperty = "DIB0021";
+    public const string InvalidBreakPoint = "DIB0022";
+    public const string InvalidOption = "DIB0023";
+    public const string UnsupportedImageFormat = "DIB0024";
     public const string NotRoot = "DIB0030";
     public const string MissingHostTools = "DIB0031";
     public const string ScriptFailed = "DIB0040";
     public const string Cancelled = "DIB0041";
     public const string MountsLeftBehind = "DIB0042";
     public const string NoRootTree = "DIB0043";
+    public const string StoppedAtBreakPoint = "DIB0044";
     public const string OutputFailed = "DIB0050";
     public const string ToolFailed = "DIB0100";
     public const string Internal = "DIB0999";
@@ -75,4 +79,16 @@ public sealed class DibException : Exception
     }
 
     public IReadOnlyList<Diagnostic> Diagnostics { get; }
+
+    /// <summary>
+    /// What the user is told for a failure of engine work, the same from the task and the CLI;
+    /// null for exceptions that are bugs and should propagate.
+    /// </summary>
+    public static IReadOnlyList<Diagnostic>? DiagnosticsFor(Exception exception) => exception switch
+    {
+        DibException dib => dib.Diagnostics,
+        OperationCanceledException => [new Diagnostic(DibCodes.Cancelled, "The image build was cancelled; its mounts, processes and work directory were removed.")],
+        IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException => [new Diagnostic(DibCodes.Internal, $"Unexpected error: {exception}")],
+        _ => null,
+    };
 }

@@ -11,10 +11,15 @@ namespace DiskImageBuilder;
 /// </summary>
 public static class ImageBuilder
 {
-    public static IReadOnlyList<string> Build(BuildRequest request, IBuildLog log, CancellationToken cancellationToken)
+    public static IReadOnlyList<string> Build(BuildRequest request, IBuildLog log, CancellationToken cancellationToken) =>
+        Build(request, log, interactive: false, cancellationToken);
+
+    /// <param name="interactive">Whether break points may open a shell on our terminal (the CLI with a tty); otherwise they stop the build.</param>
+    public static IReadOnlyList<string> Build(BuildRequest request, IBuildLog log, bool interactive, CancellationToken cancellationToken)
     {
         var total = Stopwatch.StartNew();
         var formats = ImageFormats.Parse(request.Formats, Where(request));
+        BreakPoints.Parse(request.BreakPoints, Where(request));
         var repository = new ElementRepository(request.ElementsPath);
         var elements = ElementResolver.Resolve(repository, request.Elements, request.SkipBaseElement);
         log.Message(LogImportance.Normal, $"DiskImageBuilder: elements: {string.Join(' ', elements.Names)}");
@@ -24,6 +29,7 @@ public static class ImageBuilder
 
         var work = Path.GetFullPath(request.WorkDirectory);
         HostFiles.RemoveTree(work);
+        BreakPoints? breaks = null;
         try
         {
             var root = Path.Combine(work, "root");
@@ -34,7 +40,17 @@ public static class ImageBuilder
             PackageInstalls.Write(hooksRoot, PackageInstalls.Squash(elements.Elements, request.Packages, request.Architecture, env));
 
             var runner = new PhaseRunner(hooks, root, env, log);
-            RunPhases(runner, root, cancellationToken);
+            breaks = new BreakPoints(request.BreakPoints, interactive, work, root, runner.HostEnvironment(), log);
+            try
+            {
+                RunPhases(runner, root, breaks, cancellationToken);
+            }
+            catch (DibException failure) when (failure.Diagnostics.All(d => d.Code != DibCodes.StoppedAtBreakPoint))
+            {
+                breaks.AfterFailure(failure, cancellationToken);
+                throw;
+            }
+
             var mountPoint = Path.Combine(root, PhaseRunner.InTargetHooks.TrimStart('/'));
             if (Directory.Exists(mountPoint))
             {
@@ -54,25 +70,36 @@ public static class ImageBuilder
         }
         finally
         {
-            HostFiles.RemoveTree(work);
+            // A build stopped at a break point leaves its tree for the user to inspect.
+            if (breaks?.Stopped != true)
+            {
+                HostFiles.RemoveTree(work);
+            }
         }
     }
 
-    private static void RunPhases(PhaseRunner runner, string root, CancellationToken cancellationToken)
+    private static void RunPhases(PhaseRunner runner, string root, BreakPoints breaks, CancellationToken cancellationToken)
     {
-        runner.Run(Phase.Root, cancellationToken);
-        runner.Run(Phase.ExtraData, cancellationToken);
+        void Run(Phase phase)
+        {
+            breaks.Before(phase, cancellationToken);
+            runner.Run(phase, cancellationToken);
+            breaks.After(phase, cancellationToken);
+        }
+
+        Run(Phase.Root);
+        Run(Phase.ExtraData);
         PhaseRunner.ShellInImage(root);
         using (new ResolvConfSwap(root))
         {
-            runner.Run(Phase.PreInstall, cancellationToken);
-            runner.Run(Phase.Install, cancellationToken);
-            runner.Run(Phase.PostInstall, cancellationToken);
+            Run(Phase.PreInstall);
+            Run(Phase.Install);
+            Run(Phase.PostInstall);
         }
 
-        runner.Run(Phase.BlockDevice, cancellationToken);
-        runner.Run(Phase.Finalise, cancellationToken);
-        runner.Run(Phase.Cleanup, cancellationToken);
+        Run(Phase.BlockDevice);
+        Run(Phase.Finalise);
+        Run(Phase.Cleanup);
     }
 
     private static SourceLocation? Where(BuildRequest request) =>

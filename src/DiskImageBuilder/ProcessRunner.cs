@@ -11,6 +11,9 @@ public sealed record ProcessSpec(string FileName, IReadOnlyList<string> Argument
 
     public string? WorkingDirectory { get; init; }
 
+    /// <summary>Inherit our terminal (stdin, stdout, stderr) instead of capturing output: for shells the user drives.</summary>
+    public bool Interactive { get; init; }
+
     /// <summary>How many of the last output lines to keep for error messages.</summary>
     public int TailLines { get; init; } = 20;
 }
@@ -34,9 +37,9 @@ public static class ProcessRunner
         cancellationToken.ThrowIfCancellationRequested();
         var psi = new ProcessStartInfo(spec.FileName)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
+            RedirectStandardOutput = !spec.Interactive,
+            RedirectStandardError = !spec.Interactive,
+            RedirectStandardInput = !spec.Interactive,
             UseShellExecute = false,
             WorkingDirectory = spec.WorkingDirectory ?? "/",
         };
@@ -91,9 +94,12 @@ public static class ProcessRunner
             throw new DibException(DibCodes.ToolFailed, $"Could not start '{spec.FileName}': {ex.Message}");
         }
 
-        process.StandardInput.Close();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        if (!spec.Interactive)
+        {
+            process.StandardInput.Close();
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
 
         using (cancellationToken.Register(() => Kill(process)))
         {

@@ -76,6 +76,10 @@ public sealed class PhaseRunner
             $"The image tree {rootTree} has no /bin/sh, so nothing can run inside it. An operating-system element must create the tree in root.d.");
     }
 
+    /// <summary>The environment host-side scripts get: what a break-point shell gets too.</summary>
+    public IReadOnlyDictionary<string, string> HostEnvironment() =>
+        new Dictionary<string, string>(_environment, StringComparer.Ordinal) { ["PATH"] = $"{_hooks.Root}/bin:{_environment["PATH"]}" };
+
     private ProcessSpec Spec(HookScript script, string? shell)
     {
         var env = new Dictionary<string, string>(_environment, StringComparer.Ordinal);
@@ -90,7 +94,7 @@ public sealed class PhaseRunner
         }
         else
         {
-            env["PATH"] = $"{_hooks.Root}/bin:{env["PATH"]}";
+            env = new Dictionary<string, string>(HostEnvironment(), StringComparer.Ordinal);
             args = [.. Unshare, "bash", "-c", HostWrapper.Value, "dib-hook", script.Path];
         }
 

@@ -1,0 +1,210 @@
+using DiskImageBuilder.Elements;
+using DiskImageBuilder.Hooks;
+
+namespace DiskImageBuilder.Cli;
+
+/// <summary>A parsed disk-image-create command line: the request plus what only the CLI uses.</summary>
+public sealed record CreateCommand(BuildRequest Request, string? LogFile, IReadOnlyList<string> Notes, bool Help, bool Version);
+
+/// <summary>disk-image-create [options] ELEMENT...: DIB's options mapped onto a <see cref="BuildRequest"/>.</summary>
+public static class DiskImageCreate
+{
+    public const string Name = "disk-image-create";
+
+    private static readonly OptionSpec Arch = new('a', null, ArgumentKind.Required);
+    private static readonly OptionSpec Output = new('o', null, ArgumentKind.Required);
+    private static readonly OptionSpec Types = new('t', null, ArgumentKind.Required);
+    private static readonly OptionSpec Trace = new('x', null);
+    private static readonly OptionSpec NoCompress = new('u', null);
+    private static readonly OptionSpec ClearEnv = new('c', null);
+    private static readonly OptionSpec SkipBase = new('n', null);
+    private static readonly OptionSpec Packages = new('p', null, ArgumentKind.Required);
+    private static readonly OptionSpec Help = new('h', "help");
+    private static readonly OptionSpec Version = new(null, "version");
+    private static readonly OptionSpec ImageSize = new(null, "image-size", ArgumentKind.Required);
+    private static readonly OptionSpec ImageCache = new(null, "image-cache", ArgumentKind.Required);
+    private static readonly OptionSpec MaxOnlineResize = new(null, "max-online-resize", ArgumentKind.Required);
+    private static readonly OptionSpec MkfsOptions = new(null, "mkfs-options", ArgumentKind.Required);
+    private static readonly OptionSpec QemuImgOptions = new(null, "qemu-img-options", ArgumentKind.Required);
+    private static readonly OptionSpec RootLabel = new(null, "root-label", ArgumentKind.Required);
+    private static readonly OptionSpec InstallType = new(null, "install-type", ArgumentKind.Required);
+    private static readonly OptionSpec DockerTarget = new(null, "docker-target", ArgumentKind.Required);
+    private static readonly OptionSpec Checksum = new(null, "checksum", ArgumentKind.Optional);
+    private static readonly OptionSpec Offline = new(null, "offline");
+    private static readonly OptionSpec NoTmpfs = new(null, "no-tmpfs");
+    private static readonly OptionSpec MinTmpfs = new(null, "min-tmpfs", ArgumentKind.Required);
+    private static readonly OptionSpec LogFile = new(null, "logfile", ArgumentKind.Required);
+
+    public static readonly IReadOnlyList<OptionSpec> Options =
+    [
+        Arch, Output, Types, Trace, NoCompress, ClearEnv, SkipBase, Packages, Help, Version, ImageSize, ImageCache,
+        MaxOnlineResize, MkfsOptions, QemuImgOptions, RootLabel, InstallType, DockerTarget, Checksum, Offline,
+        NoTmpfs, MinTmpfs, LogFile,
+    ];
+
+    public const string Usage = """
+        Usage: disk-image-create [OPTION]... ELEMENT...
+        Build an image from diskimage-builder style elements (output formats: {formats}).
+
+          -a ARCH               architecture (amd64, arm64, …; x86_64/aarch64 accepted)
+          -o NAME               output path without extension: -o web writes ./web.tar (default: image)
+          -t FORMAT[,FORMAT]    output formats (default: tar)
+          -x                    trace hook scripts (set -x)
+          -u                    do not compress the image (kept for formats that compress)
+          -c                    clear the environment: DIB_* variables of the caller are not passed on
+          -n                    do not add the base element
+          -p PACKAGE[,PACKAGE]  extra packages to install (repeatable)
+          --image-size SIZE     image size: 2G, 512M, or a bare number of GB (for disk formats)
+          --image-cache DIR     cache directory (DIB_IMAGE_CACHE)
+          --max-online-resize N filesystem blocks the root fs may grow to online (for disk formats)
+          --mkfs-options OPTS   extra mkfs options (for disk formats)
+          --qemu-img-options O  extra qemu-img options (for disk formats)
+          --root-label LABEL    root filesystem label (for disk formats)
+          --install-type TYPE   default install type (DIB_DEFAULT_INSTALLTYPE)
+          --docker-target NAME  docker image name (for the docker format)
+          --checksum[=KINDS]    write checksum files: md5 and sha256, or KINDS of md5,sha256
+          --offline             do not refresh caches from the network (DIB_OFFLINE=1)
+          --no-tmpfs            accepted: the tree is never built in tmpfs here
+          --min-tmpfs GB        accepted: the tree is never built in tmpfs here
+          --logfile FILE        also write the build log to FILE
+          -h, --help            show this help
+          --version             show the version
+
+        Environment: ELEMENTS_PATH (':' separated element directories searched before the packaged
+        library), DIB_* (passed to the scripts), break=before-PHASE|after-PHASE|after-error (a shell
+        in the tree with a terminal; without one the build stops there and keeps its tree).
+        """;
+
+    public static int Run(IReadOnlyList<string> args, CliContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var command = Parse(args, context);
+        if (command.Help)
+        {
+            context.Out.WriteLine(Usage.Replace("{formats}", string.Join(", ", ImageFormats.Known.Select(f => f.Name)), StringComparison.Ordinal));
+            return 0;
+        }
+
+        if (command.Version)
+        {
+            context.Out.WriteLine($"{Name} {VersionText()}");
+            return 0;
+        }
+
+        using var log = new ConsoleLog(Name, context, command.LogFile);
+        foreach (var note in command.Notes)
+        {
+            log.Message(LogImportance.High, note);
+        }
+
+        try
+        {
+            var outputs = ImageBuilder.Build(command.Request, log, context.Interactive, context.CancellationToken);
+            foreach (var output in outputs)
+            {
+                log.Message(LogImportance.High, $"Image file {output} created.");
+            }
+
+            return 0;
+        }
+        catch (DibException ex)
+        {
+            log.Errors(ex.Diagnostics);
+            throw;
+        }
+    }
+
+    /// <summary>Everything a command line means, checked before any work: a mistake throws and nothing is built.</summary>
+    public static CreateCommand Parse(IReadOnlyList<string> args, CliContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var (options, elements) = GetOpt.Parse(Options, args);
+        bool Has(OptionSpec o) => options.Any(x => x.Option == o);
+        string? Last(OptionSpec o) => options.LastOrDefault(x => x.Option == o).Value;
+        if (Has(Help) || Has(Version))
+        {
+            return new CreateCommand(Placeholder(context), null, [], Has(Help), Has(Version));
+        }
+
+        if (elements.Count == 0)
+        {
+            throw new UsageException("no elements given: name at least one element (for example debian-minimal)");
+        }
+
+        var explicitEnv = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (Last(ImageCache) is { } cache)
+        {
+            explicitEnv["DIB_IMAGE_CACHE"] = Path.GetFullPath(cache, context.CurrentDirectory);
+        }
+
+        if (Last(InstallType) is { } installType)
+        {
+            explicitEnv["DIB_DEFAULT_INSTALLTYPE"] = installType;
+        }
+
+        if (Has(Offline))
+        {
+            explicitEnv["DIB_OFFLINE"] = "1";
+        }
+
+        // -c: like DIB's re-exec under a clean environment, the caller's DIB_* stay out (proxies still pass).
+        var callingEnv = Has(ClearEnv)
+            ? context.Environment.Where(e => !e.Key.StartsWith("DIB_", StringComparison.Ordinal))
+            : context.Environment;
+
+        var outputPath = Path.GetFullPath(Last(Output) ?? "image", context.CurrentDirectory);
+        var notes = new List<string>();
+        if (Has(NoTmpfs) || Has(MinTmpfs))
+        {
+            if (Last(MinTmpfs) is { } minTmpfs)
+            {
+                RequestValues.ParseCount(minTmpfs, "--min-tmpfs", null);
+            }
+
+            notes.Add("--no-tmpfs/--min-tmpfs: accepted and ignored; this builder never puts the image tree in tmpfs (it is built in the work directory on disk).");
+        }
+
+        var checksums = options.Where(o => o.Option == Checksum).Select(o => o.Value).ToList();
+        var request = new BuildRequest
+        {
+            ImageName = Path.GetFileName(outputPath),
+            OutputDirectory = Path.GetDirectoryName(outputPath)!,
+            WorkDirectory = Path.Combine(Path.GetTempPath(), $"dib_build.{Guid.NewGuid():N}"[..18]),
+            Elements = [.. elements.Select(e => new ElementRequest(e))],
+            ElementsPath = RequestValues.SearchPath([], context.Variable("ELEMENTS_PATH"), context.ElementsLibrary),
+            Formats = [.. ImageFormats.Parse([Last(Types) ?? ImageFormats.Default], null).Select(f => f.Name)],
+            Architecture = Architectures.Normalize(Last(Arch), null),
+            SkipBaseElement = Has(SkipBase),
+            Packages = [.. options.Where(o => o.Option == Packages).SelectMany(o => o.Value!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
+            Environment = ImageEnvironment.Collect(callingEnv, explicitEnv),
+            Trace = Has(Trace),
+            NoCompression = Has(NoCompress),
+            BreakPoints = BreakPoints.Parse([context.Variable("break") ?? string.Empty], new SourceLocation("environment variable break")),
+            ImageSize = Last(ImageSize) is { } size ? RequestValues.ParseImageSize(size, "--image-size", null) : null,
+            MaxOnlineResize = Last(MaxOnlineResize) is { } blocks ? RequestValues.ParseCount(blocks, "--max-online-resize", null) : null,
+            MkfsOptions = Last(MkfsOptions),
+            QemuImgOptions = Last(QemuImgOptions),
+            RootLabel = Last(RootLabel) is { } label ? CheckLabel(label) : null,
+            DockerTarget = Last(DockerTarget),
+            Checksums = checksums.Count == 0 ? []
+                : checksums[^1] is { } kinds ? RequestValues.ParseChecksums(kinds, "--checksum", null) : RequestValues.ChecksumKinds,
+        };
+
+        // Element names are checked here so a typo fails before the host checks and the work directory.
+        ElementResolver.Resolve(new ElementRepository(request.ElementsPath), request.Elements, request.SkipBaseElement);
+        var logFile = Last(LogFile) is { } file ? Path.GetFullPath(file, context.CurrentDirectory) : null;
+        return new CreateCommand(request, logFile, notes, false, false);
+    }
+
+    private static string CheckLabel(string label) =>
+        label.Length is > 0 and <= 16 && !label.Any(char.IsWhiteSpace)
+            ? label
+            : throw new DibException(DibCodes.InvalidProperty, $"Invalid --root-label '{label}': expected 1 to 16 characters without spaces.");
+
+    private static BuildRequest Placeholder(CliContext context) =>
+        new() { ImageName = "image", Elements = [], OutputDirectory = context.CurrentDirectory, WorkDirectory = Path.GetTempPath() };
+
+    internal static string VersionText() =>
+        typeof(DiskImageCreate).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion.Split('+')[0] ?? "unknown";
+}

@@ -1,0 +1,70 @@
+using System.Collections;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace DiskImageBuilder;
+
+/// <summary>
+/// Turning user-written values into <see cref="BuildRequest"/> values, shared by the MSBuild task
+/// and the CLI so both accept and reject the same things with the same codes.
+/// </summary>
+public static partial class RequestValues
+{
+    public static readonly IReadOnlyList<string> ChecksumKinds = ["md5", "sha256"];
+
+    /// <summary>The element search path: explicit directories, then ELEMENTS_PATH, then the packaged library.</summary>
+    public static IReadOnlyList<string> SearchPath(IEnumerable<string> explicitDirectories, string? elementsPathVariable, string? library) =>
+        [.. explicitDirectories
+            .Concat(Elements.ElementRepository.SplitPathList(elementsPathVariable))
+            .Append(library ?? string.Empty)
+            .Where(p => !string.IsNullOrWhiteSpace(p))];
+
+    /// <summary>This process's environment as pairs, for <see cref="ImageEnvironment.Collect"/>.</summary>
+    public static IReadOnlyDictionary<string, string> ProcessEnvironment() =>
+        System.Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? string.Empty, StringComparer.Ordinal);
+
+    /// <summary>
+    /// An image size in bytes: a bare number is GB as in DIB's --image-size (decimals allowed),
+    /// or a number with K, M, G or T (powers of 1024), e.g. 2G, 512M.
+    /// </summary>
+    public static long ParseImageSize(string value, string what, SourceLocation? location)
+    {
+        var m = SizePattern().Match(value.Trim());
+        if (!m.Success || !double.TryParse(m.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) || number <= 0)
+        {
+            throw Invalid(what, value, "a size such as 2G, 512M or 2 (GB)", location);
+        }
+
+        var shift = m.Groups[2].Value.ToUpperInvariant() switch
+        {
+            "K" => 10,
+            "M" => 20,
+            "T" => 40,
+            _ => 30,
+        };
+        return (long)Math.Round(number * (1L << shift));
+    }
+
+    /// <summary>A positive whole number (DIB's --max-online-resize counts filesystem blocks).</summary>
+    public static long ParseCount(string value, string what, SourceLocation? location) =>
+        long.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
+            ? n
+            : throw Invalid(what, value, "a positive whole number", location);
+
+    /// <summary>Checksum kinds, ',' separated, each md5 or sha256.</summary>
+    public static IReadOnlyList<string> ParseChecksums(string value, string what, SourceLocation? location)
+    {
+        var kinds = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(k => k.ToLowerInvariant()).Distinct().ToList();
+        return kinds.Count > 0 && kinds.All(ChecksumKinds.Contains)
+            ? kinds
+            : throw Invalid(what, value, string.Join(" or ", ChecksumKinds), location);
+    }
+
+    private static DibException Invalid(string what, string value, string expected, SourceLocation? location) =>
+        new(DibCodes.InvalidProperty, $"Invalid {what} '{value}': expected {expected}.", location);
+
+    [GeneratedRegex(@"^([0-9]+(?:\.[0-9]+)?)([KMGTkmgt]?)$", RegexOptions.CultureInvariant)]
+    private static partial Regex SizePattern();
+}
