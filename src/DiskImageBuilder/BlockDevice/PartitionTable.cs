@@ -10,7 +10,7 @@ namespace DiskImageBuilder.BlockDevice;
 /// </summary>
 public static class PartitionTable
 {
-    /// <summary>Every partition starts on a 1 MiB boundary, the first at 1 MiB; sizes are rounded up to whole MiB.</summary>
+    /// <summary>Every partition starts on a 1 MiB boundary, the first at 1 MiB; every size is a whole number of MiB.</summary>
     public const long Alignment = 1024 * 1024;
 
     public const int SectorSize = 512;
@@ -38,8 +38,8 @@ public static class PartitionTable
 
     /// <summary>
     /// Lays the partitions out in order: the first at 1 MiB, each size rounded up to whole MiB so the
-    /// next one starts aligned; a size-0 last partition takes everything up to the end of the disk
-    /// (GPT: up to the backup entries) and must get at least 1 MiB. GUIDs and the MBR signature come
+    /// next one starts aligned; a size-0 last partition takes the whole MiB left up to the end of the
+    /// disk (GPT: up to the backup entries) and must get at least 1 MiB. GUIDs and the MBR signature come
     /// from <paramref name="seed"/> unless given.
     /// </summary>
     public static PartitionLayout Plan(
@@ -63,7 +63,10 @@ public static class PartitionTable
         for (var i = 0; i < specs.Count; i++)
         {
             var spec = specs[i];
-            var count = spec.SizeBytes == 0 ? lastUsable - start + 1 : AlignUp(spec.SizeBytes) / SectorSize;
+            // The rest-of-disk partition also ends on a MiB boundary (whole-MiB size; no tool warns about its end).
+            var count = spec.SizeBytes == 0
+                ? (lastUsable + 1 - start) / AlignmentSectors * AlignmentSectors
+                : AlignUp(spec.SizeBytes) / SectorSize;
             if (count < (spec.SizeBytes == 0 ? AlignmentSectors : 1) || start + count - 1 > lastUsable)
             {
                 throw DoesNotFit(type, specs, diskSizeBytes);
