@@ -32,10 +32,9 @@ public sealed class PartitionTableTests
     {
         using var dir = new TempDir();
         var (type, specs) = Layouts[name];
-        var disk = NewDisk(dir, 4 * GiB);
-        var layout = PartitionTable.Plan(type, 4 * GiB, specs, "seed-1");
-        WriteWithBootCode(disk, layout);
+        var (disk, layout) = WriteLayout(dir, name);
 
+        Tool("sfdisk", "--verify", disk).ShouldContain("No errors detected.");
         var table = Sfdisk(disk);
         table.GetProperty("label").GetString().ShouldBe(type == PartitionTableType.Mbr ? "dos" : "gpt");
         table.GetProperty("id").GetString().ShouldBe(type == PartitionTableType.Mbr
@@ -90,10 +89,7 @@ public sealed class PartitionTableTests
     public void Gpt_layouts_pass_sgdisk_verify(string name)
     {
         using var dir = new TempDir();
-        var (type, specs) = Layouts[name];
-        var disk = NewDisk(dir, 4 * GiB);
-        var layout = PartitionTable.Plan(type, 4 * GiB, specs, "seed-1");
-        WriteWithBootCode(disk, layout);
+        var (disk, layout) = WriteLayout(dir, name);
 
         var verify = Tool("sgdisk", "-v", disk);
         verify.ShouldContain("No problems found");
@@ -282,9 +278,15 @@ public sealed class PartitionTableTests
         return d.Message;
     }
 
-    /// <summary>Fills the boot-code area with a pattern, writes the table and checks the pattern survived.</summary>
-    private static void WriteWithBootCode(string disk, PartitionLayout layout)
+    /// <summary>
+    /// Plans a named layout on a sparse 4 GiB disk and writes it over a boot-code pattern,
+    /// checking the pattern survived.
+    /// </summary>
+    private static (string Disk, PartitionLayout Layout) WriteLayout(TempDir dir, string name)
     {
+        var (type, specs) = Layouts[name];
+        var disk = NewDisk(dir, 4 * GiB);
+        var layout = PartitionTable.Plan(type, 4 * GiB, specs, "seed-1");
         var bootCode = Enumerable.Range(0, PartitionTable.BootCodeSize).Select(i => (byte)((i * 7) + 3)).ToArray();
         using (var f = new FileStream(disk, FileMode.Open, FileAccess.Write))
         {
@@ -293,6 +295,7 @@ public sealed class PartitionTableTests
 
         PartitionTable.Write(disk, layout);
         ReadBytes(disk, 0, PartitionTable.BootCodeSize).ShouldBe(bootCode);
+        return (disk, layout);
     }
 
     private static string NewDisk(TempDir dir, long size, string name = "disk.img")
