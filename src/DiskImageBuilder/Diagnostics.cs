@@ -2,7 +2,8 @@ namespace DiskImageBuilder;
 
 /// <summary>
 /// Every diagnostic code the product emits, in one place. Codes are never reused.
-/// 00xx elements and hooks, 002x project input, 003x host, 004x phases, 005x outputs, 09xx internal.
+/// 00xx elements and hooks, 002x project input, 003x host, 004x phases, 005x outputs, 01xx tools,
+/// 02xx disks and partition tables, 09xx internal.
 /// </summary>
 public static class DibCodes
 {
@@ -28,6 +29,9 @@ public static class DibCodes
     public const string StoppedAtBreakPoint = "DIB0044";
     public const string OutputFailed = "DIB0050";
     public const string ToolFailed = "DIB0100";
+    public const string PartitionLayoutDoesNotFit = "DIB0200";
+    public const string InvalidPartitionLayout = "DIB0201";
+    public const string DiskFileMismatch = "DIB0202";
     public const string Internal = "DIB0999";
 }
 
