@@ -5,6 +5,11 @@ set -euo pipefail
 packages=(
   util-linux mount coreutils tar   # namespaces, mounts, chroot and tar outputs (engine)
   mmdebstrap                       # debian-minimal: the distro tree
+  e2fsprogs dosfstools mtools      # disk images: ext4 root and the EFI system partition, no mounts
+  qemu-utils                       # qcow2, vhd, vmdk
+  qemu-system-x86 ovmf             # dotnet build -t:Boot, boot tests (SeaBIOS and UEFI)
+  fdisk gdisk                      # tests: read the partition tables back
+  grub-pc-bin grub-efi-amd64-bin   # tests: real GRUB boot code for the offline busybox disk
   busybox-static                   # the tests' offline distro element
   attr                             # tests: extended attributes survive the tar
 )

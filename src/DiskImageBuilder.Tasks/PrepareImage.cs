@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using DiskImageBuilder.BlockDevice;
 using DiskImageBuilder.Elements;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
@@ -46,6 +47,29 @@ public sealed class PrepareImage : MSBuildTask
     /// <summary>&lt;ImageEnvironment Include="DIB_X" Value="…"/&gt; items.</summary>
     public ITaskItem[] ImageEnvironment { get; set; } = [];
 
+    /// <summary>bios, uefi or hybrid.</summary>
+    public string? BootMode { get; set; }
+
+    /// <summary>The disk size (2G, 512M, …); empty: computed from the tree.</summary>
+    public string? ImageSize { get; set; }
+
+    public string? RootLabel { get; set; }
+
+    /// <summary>Extra mke2fs options (DIB's --mkfs-options).</summary>
+    public string? MkfsOptions { get; set; }
+
+    /// <summary>Filesystem blocks the root filesystem can grow to online (DIB's --max-online-resize).</summary>
+    public string? MaxOnlineResize { get; set; }
+
+    /// <summary>false: qcow2 is not compressed (DIB's -u).</summary>
+    public bool ImageCompress { get; set; } = true;
+
+    /// <summary>qemu-img -o options (DIB's --qemu-img-options).</summary>
+    public string? QemuImgOptions { get; set; }
+
+    /// <summary>Checksum files to write beside each image: sha256, md5 (';' or ',' separated).</summary>
+    public string? ImageChecksum { get; set; }
+
     [Required]
     public string OutputDirectory { get; set; } = string.Empty;
 
@@ -67,6 +91,10 @@ public sealed class PrepareImage : MSBuildTask
     [Output]
     public ITaskItem[] ImageOutputs { get; private set; } = [];
 
+    /// <summary>The checksum files written beside the images.</summary>
+    [Output]
+    public ITaskItem[] ChecksumFiles { get; private set; } = [];
+
     public override bool Execute()
     {
         var log = new MSBuildLog(Log);
@@ -85,6 +113,7 @@ public sealed class PrepareImage : MSBuildTask
                 .Order(StringComparer.Ordinal)
                 .Select(f => (ITaskItem)new TaskItem(f))];
             ImageOutputs = [.. request.OutputPaths().Select(p => (ITaskItem)new TaskItem(p))];
+            ChecksumFiles = [.. request.ChecksumPaths().Select(p => (ITaskItem)new TaskItem(p))];
             WriteIfChanged(RequestFile, request.ToJson());
         });
     }
@@ -113,9 +142,19 @@ public sealed class PrepareImage : MSBuildTask
             OutputDirectory = Path.GetFullPath(OutputDirectory),
             WorkDirectory = Path.GetFullPath(WorkDirectory),
             Trace = Trace,
+            BootMode = BootModes.Normalize(BootMode, PropertyLocation(project, "BootMode")),
+            ImageSize = Blank(ImageSize) ? null : RequestValues.ParseImageSize(ImageSize!, "ImageSize", PropertyLocation(project, "ImageSize")),
+            RootLabel = Blank(RootLabel) ? null : RootLabel!.Trim(),
+            MkfsOptions = Blank(MkfsOptions) ? null : MkfsOptions,
+            MaxOnlineResize = Blank(MaxOnlineResize) ? null : RequestValues.ParseCount(MaxOnlineResize!, "MaxOnlineResize", PropertyLocation(project, "MaxOnlineResize")),
+            NoCompression = !ImageCompress,
+            QemuImgOptions = Blank(QemuImgOptions) ? null : QemuImgOptions,
+            Checksums = Blank(ImageChecksum) ? [] : RequestValues.ParseChecksums(ImageChecksum!.Replace(';', ','), "ImageChecksum", PropertyLocation(project, "ImageChecksum")),
             ProjectFile = project,
         };
     }
+
+    private static bool Blank(string? value) => string.IsNullOrWhiteSpace(value);
 
     /// <summary>The file and line of an item's Include, so errors about it are clickable.</summary>
     private static SourceLocation ItemLocation(ITaskItem item, string fallbackProject)

@@ -60,6 +60,9 @@ public sealed record BuildRequest
     /// <summary>DIB's --qemu-img-options.</summary>
     public string? QemuImgOptions { get; init; }
 
+    /// <summary>bios (MBR), uefi (GPT + ESP) or hybrid (GPT + BIOS boot + ESP).</summary>
+    public string BootMode { get; init; } = BlockDevice.BootModes.Bios;
+
     /// <summary>DIB's --root-label.</summary>
     public string? RootLabel { get; init; }
 
@@ -83,6 +86,9 @@ public sealed record BuildRequest
 
     public IReadOnlyList<string> OutputPaths() =>
         [.. ImageFormats.Parse(Formats, null).Select(f => Path.Combine(OutputDirectory, $"{ImageName}.{f.Extension}"))];
+
+    /// <summary>The checksum files written beside the outputs (DIB's --checksum).</summary>
+    public IReadOnlyList<string> ChecksumPaths() => [.. OutputPaths().SelectMany(o => Checksums.Select(c => $"{o}.{c}"))];
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 

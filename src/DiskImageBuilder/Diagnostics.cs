@@ -32,6 +32,11 @@ public static class DibCodes
     public const string PartitionLayoutDoesNotFit = "DIB0200";
     public const string InvalidPartitionLayout = "DIB0201";
     public const string DiskFileMismatch = "DIB0202";
+    public const string FileSystemFailed = "DIB0210";
+    public const string NoBootloader = "DIB0211";
+    public const string NoKernel = "DIB0212";
+    public const string ImageTooSmall = "DIB0213";
+    public const string BootFailed = "DIB0214";
     public const string Internal = "DIB0999";
 }
 

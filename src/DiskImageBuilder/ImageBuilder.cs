@@ -20,12 +20,13 @@ public static class ImageBuilder
         var total = Stopwatch.StartNew();
         var formats = ImageFormats.Parse(request.Formats, Where(request));
         BreakPoints.Parse(request.BreakPoints, Where(request));
+        var bootMode = BlockDevice.BootModes.Normalize(request.BootMode, Where(request));
         var repository = new ElementRepository(request.ElementsPath);
         var elements = ElementResolver.Resolve(repository, request.Elements, request.SkipBaseElement);
         log.Message(LogImportance.Normal, $"DiskImageBuilder: elements: {string.Join(' ', elements.Names)}");
 
         HostTools.CheckRoot();
-        HostTools.Check(HostTools.Engine.Concat(HostTools.ForElements(elements.Elements)));
+        HostTools.Check(HostTools.Engine.Concat(HostTools.ForElements(elements.Elements)).Concat(BlockDevice.DiskImage.HostTools(formats, bootMode)));
 
         var work = Path.GetFullPath(request.WorkDirectory);
         HostFiles.RemoveTree(work);
@@ -57,13 +58,21 @@ public static class ImageBuilder
                 Directory.Delete(mountPoint, recursive: false);
             }
 
+            // Tree formats first: the disk stage moves the ESP's files out of the tree.
             var outputs = new List<string>();
-            foreach (var format in formats)
+            foreach (var format in formats.Where(f => !f.IsDisk))
             {
                 var path = Path.Combine(Path.GetFullPath(request.OutputDirectory), $"{request.ImageName}.{format.Extension}");
                 Outputs.Write(format, root, path, log, cancellationToken);
                 outputs.Add(path);
             }
+
+            if (formats.Any(f => f.IsDisk))
+            {
+                outputs.AddRange(BlockDevice.DiskImage.Create(request, root, work, formats, log, cancellationToken));
+            }
+
+            BlockDevice.DiskImage.WriteChecksums(outputs, request.Checksums);
 
             log.Message(LogImportance.High, $"DiskImageBuilder: {request.ImageName} built in {total.Elapsed.TotalSeconds:0.0} s");
             return outputs;

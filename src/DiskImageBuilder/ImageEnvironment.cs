@@ -62,6 +62,11 @@ public static class ImageEnvironment
             env["DIB_RELEASE"] = request.DistroRelease;
         }
 
+        // The disk the image will live on, for the bootloader and vm elements (fstab, grub.cfg).
+        env["DIB_BOOT_MODE"] = request.BootMode;
+        env["DIB_ROOT_LABEL"] = string.IsNullOrWhiteSpace(request.RootLabel) ? BlockDevice.DiskImage.DefaultRootLabel : request.RootLabel;
+        env["DIB_ROOT_FSTYPE"] = "ext4";
+
         if (request.Trace)
         {
             env["DIB_DEBUG_TRACE"] = "1";

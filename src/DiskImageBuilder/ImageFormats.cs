@@ -1,14 +1,26 @@
 namespace DiskImageBuilder;
 
-/// <summary>An output format: the name users write and the file extension it produces.</summary>
-public sealed record ImageFormat(string Name, string Extension);
+/// <summary>An output format: the name users write, the file extension, and qemu-img's name for disk formats.</summary>
+public sealed record ImageFormat(string Name, string Extension, string? QemuFormat = null)
+{
+    /// <summary>Disk formats come from the partitioned raw disk; the others from the tree.</summary>
+    public bool IsDisk => QemuFormat is not null;
+}
 
 /// <summary>The output formats this version can write, in one place.</summary>
 public static class ImageFormats
 {
-    public const string Default = "tar";
+    /// <summary>As in diskimage-builder.</summary>
+    public const string Default = "qcow2";
 
-    public static readonly IReadOnlyList<ImageFormat> Known = [new("tar", "tar")];
+    public static readonly IReadOnlyList<ImageFormat> Known =
+    [
+        new("qcow2", "qcow2", "qcow2"),
+        new("raw", "raw", "raw"),
+        new("vhd", "vhd", "vpc"),
+        new("vmdk", "vmdk", "vmdk"),
+        new("tar", "tar"),
+    ];
 
     /// <summary>diskimage-builder's other formats: a clear "not yet" instead of "unknown"; a name leaves this list when it joins <see cref="Known"/>.</summary>
     public static readonly IReadOnlyList<string> NotYetSupported =

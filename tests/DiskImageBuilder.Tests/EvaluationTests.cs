@@ -20,7 +20,9 @@ public sealed class EvaluationTests
         var project = Evaluate(p);
         project.GetPropertyValue("UsingDiskImageBuilderSdk").ShouldBe("true");
         project.GetPropertyValue("ImageName").ShouldBe("golden");
-        project.GetPropertyValue("ImageFormat").ShouldBe("tar");
+        project.GetPropertyValue("ImageFormat").ShouldBe("qcow2");
+        project.GetPropertyValue("BootMode").ShouldBe("bios");
+        project.GetPropertyValue("ImageCompress").ShouldBe("true");
         project.GetPropertyValue("Architecture").ShouldBe("amd64");
         project.GetPropertyValue("SkipBaseElement").ShouldBe("false");
         project.GetPropertyValue("ImageOutputDirectory").ShouldBe(p.Combine("bin", "Debug") + "/");

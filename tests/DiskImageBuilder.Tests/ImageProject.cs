@@ -108,6 +108,7 @@ public sealed class ImageProject : IDisposable
           <PropertyGroup>
             <ElementsPath>{Repo.TestElements}</ElementsPath>
             <SkipBaseElement>true</SkipBaseElement>
+            <ImageFormat>tar</ImageFormat>
           </PropertyGroup>
           <ItemGroup>
             <Element Include="busybox-tree" />

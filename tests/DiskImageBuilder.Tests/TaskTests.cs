@@ -30,7 +30,7 @@ public sealed class TaskTests
         var first = Task("bookworm");
         first.Execute().ShouldBeTrue();
         first.ResolvedElements.ShouldHaveSingleItem().GetMetadata("ElementDir").ShouldBe(Path.Combine(Repo.TestElements, "busybox-tree") + "/");
-        first.ImageOutputs.ShouldHaveSingleItem().ItemSpec.ShouldBe(dir.Combine("bin/img.tar"));
+        first.ImageOutputs.ShouldHaveSingleItem().ItemSpec.ShouldBe(dir.Combine("bin/img.qcow2"), "qcow2 is the default, as in DIB");
         first.ElementFiles.ShouldContain(i => i.ItemSpec.EndsWith("root.d/10-busybox-tree", StringComparison.Ordinal));
         var stamp = DateTime.UtcNow.AddHours(-1);
         File.SetLastWriteTimeUtc(requestFile, stamp);

@@ -1,0 +1,87 @@
+namespace DiskImageBuilder.BlockDevice;
+
+/// <summary>
+/// Makes filesystem images from a finished tree, as plain files: no loop device, no mount, so it
+/// works on hosts without partition scanning or device-mapper.
+/// </summary>
+public static class FileSystems
+{
+    public const long MiB = 1024 * 1024;
+
+    public static readonly IReadOnlyList<string> RootTypes = ["ext4"];
+
+    /// <summary>Bytes and inodes the tree uses, as du counts them on the host.</summary>
+    public static (long Bytes, long Inodes) Usage(string tree, CancellationToken cancellationToken)
+    {
+        static long Number(string text) => long.Parse(text.Split('\t', ' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        var bytes = ProcessRunner.RunChecked(new ProcessSpec("du", ["-sx", "--block-size=1", tree]), null, cancellationToken);
+        var inodes = ProcessRunner.RunChecked(new ProcessSpec("du", ["-sx", "--inodes", tree]), null, cancellationToken);
+        return (Number(bytes.Tail[^1]), Number(inodes.Tail[^1]));
+    }
+
+    /// <summary>
+    /// The size an ext4 filesystem needs for the tree: its blocks plus a tenth, inode tables, the
+    /// journal and reserved blocks, rounded up to whole MiB. Cloud images grow on first boot
+    /// (cloud-guest-utils), so headroom stays modest.
+    /// </summary>
+    public static long RequiredRootSize(long usedBytes, long inodes)
+    {
+        var bytes = (usedBytes * 11 / 10) + (inodes * 256) + (128 * MiB);
+        bytes = bytes * 100 / 95; // mke2fs reserves 5% for root
+        return (bytes + MiB - 1) / MiB * MiB;
+    }
+
+    /// <summary>mke2fs -d: the tree with owners, modes, xattrs, hard links and device nodes, in a file of exactly <paramref name="size"/> bytes.</summary>
+    public static void MakeExt4(string image, string tree, long size, string label, long inodes, long? maxOnlineResize, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken)
+    {
+        using (var f = File.Create(image))
+        {
+            f.SetLength(size);
+        }
+
+        var args = new List<string> { "-F", "-q", "-t", "ext4", "-L", label, "-d", tree };
+        var user = SplitOptions(mkfsOptions);
+
+        // The default ratio (one inode per 16 KiB) can be too few for trees of many small files.
+        var needed = (inodes * 13 / 10) + 4096;
+        if (!user.Any(o => o.StartsWith("-N", StringComparison.Ordinal) || o.StartsWith("-i", StringComparison.Ordinal)) && needed > size / 16384)
+        {
+            args.AddRange(["-N", needed.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+
+        if (maxOnlineResize is { } blocks)
+        {
+            args.AddRange(["-E", $"resize={blocks}"]);
+        }
+
+        args.AddRange(user);
+        args.Add(image);
+        Run(new ProcessSpec("mke2fs", args), log, cancellationToken);
+    }
+
+    /// <summary>A FAT filesystem (the EFI system partition) filled from a folder with mtools.</summary>
+    public static void MakeVfat(string image, string content, long size, string label, IBuildLog log, CancellationToken cancellationToken)
+    {
+        File.Delete(image);
+        Run(new ProcessSpec("mkfs.vfat", ["-C", "-n", label, image, (size / 1024).ToString(System.Globalization.CultureInfo.InvariantCulture)]), log, cancellationToken);
+        var entries = Directory.EnumerateFileSystemEntries(content).Order(StringComparer.Ordinal).ToList();
+        if (entries.Count > 0)
+        {
+            Run(new ProcessSpec("mcopy", ["-s", "-p", "-Q", "-i", image, .. entries, "::/"]), log, cancellationToken);
+        }
+    }
+
+    public static IReadOnlyList<string> SplitOptions(string? options) =>
+        (options ?? string.Empty).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+
+    private static void Run(ProcessSpec spec, IBuildLog log, CancellationToken cancellationToken)
+    {
+        var result = ProcessRunner.Run(spec, line => log.Message(LogImportance.Low, $"[{spec.FileName}] {line}"), cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            throw new DibException(
+                DibCodes.FileSystemFailed,
+                $"{spec.FileName} failed with exit code {result.ExitCode} ({string.Join(' ', spec.Arguments)}).{ProcessRunner.FormatTail(result.Tail)}");
+        }
+    }
+}

@@ -1,0 +1,111 @@
+using DiskImageBuilder.BlockDevice;
+using Shouldly;
+using Xunit;
+
+namespace DiskImageBuilder.Tests;
+
+/// <summary>Heavy tests (real Debian builds, qemu boots) run alone, after the parallel ones.</summary>
+[CollectionDefinition("Heavy", DisableParallelization = true)]
+public sealed class HeavyTests
+{
+}
+
+/// <summary>What the serial console showed.</summary>
+public sealed record BootResult(bool LoginPrompt, string? Report, TimeSpan Elapsed, string Console);
+
+/// <summary>Real Debian VM images booted under qemu (TCG) with SeaBIOS and OVMF.</summary>
+[Collection("Heavy")]
+public sealed class BootTests
+{
+    private static readonly TimeSpan LoginLimit = TimeSpan.FromSeconds(300);
+
+    /// <summary>Boots an image until the login prompt and the boot-report line appeared (or the limit passed).</summary>
+    public static BootResult Boot(string image, string firmware)
+    {
+        using var scratch = new TempDir();
+        var spec = QemuBoot.Command(new BootOptions(image, firmware), scratch.Path);
+        var console = new System.Text.StringBuilder();
+        var login = false;
+        string? report = null;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var cts = new CancellationTokenSource(LoginLimit);
+        try
+        {
+            ProcessRunner.Run(spec, line =>
+            {
+                console.AppendLine(line);
+                login |= line.Contains("login:", StringComparison.Ordinal);
+                var at = line.IndexOf("DIB-BOOT-REPORT", StringComparison.Ordinal);
+                if (at >= 0)
+                {
+                    report = line[at..].Trim();
+                }
+
+                if (login && report is not null)
+                {
+                    cts.Cancel();
+                }
+            }, cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // We stop the VM once we have what we came for (or the limit passed).
+        }
+
+        return new BootResult(login, report, clock.Elapsed, console.ToString());
+    }
+
+    private static void ShouldHaveBootedCleanly(BootResult boot)
+    {
+        boot.LoginPrompt.ShouldBeTrue($"no login prompt within {LoginLimit.TotalSeconds} s:\n{boot.Console}");
+        boot.Report.ShouldNotBeNull($"no boot report:\n{boot.Console}");
+        boot.Report.ShouldContain("label=cloudimg-rootfs", Case.Sensitive, boot.Console);
+        boot.Report.ShouldContain("failed=none", Case.Sensitive, boot.Console);
+        boot.Report.ShouldContain("state=running", Case.Sensitive, boot.Console);
+    }
+
+    [Fact]
+    public void Debian_vm_sample_boots_with_SeaBIOS_to_a_login_prompt()
+    {
+        using var sample = new PackedSample(
+            "debian-vm",
+            $"<PropertyGroup><ElementsPath>{Repo.TestElements}</ElementsPath></PropertyGroup>",
+            """<ItemGroup><Element Include="boot-report" /></ItemGroup>""");
+
+        var run = sample.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        var image = sample.Output("qcow2");
+        ImageProject.Sh($"qemu-img check '{image}'").ShouldContain("No errors were found");
+        var boot = Boot(image, BootOptions.SeaBios);
+        ShouldHaveBootedCleanly(boot);
+        boot.Report!.ShouldContain("root=/dev/vda1");
+        HostFiles.MountsUnder(sample.Dir).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void Hybrid_image_boots_with_OVMF_and_with_SeaBIOS()
+    {
+        using var p = new ImageProject($"""
+              <PropertyGroup>
+                <ElementsPath>{Repo.TestElements}</ElementsPath>
+                <ImageFormat>qcow2</ImageFormat>
+                <BootMode>hybrid</BootMode>
+              </PropertyGroup>
+              <ItemGroup>
+                <Element Include="debian" />
+                <Element Include="vm" />
+                <Element Include="boot-report" />
+              </ItemGroup>
+            """, name: "hybrid");
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        var uefi = Boot(p.OutputFile("qcow2"), BootOptions.Ovmf);
+        ShouldHaveBootedCleanly(uefi);
+        uefi.Report!.ShouldContain("root=/dev/vda3");
+        var bios = Boot(p.OutputFile("qcow2"), BootOptions.SeaBios);
+        ShouldHaveBootedCleanly(bios);
+    }
+}

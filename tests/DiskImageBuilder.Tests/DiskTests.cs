@@ -1,0 +1,150 @@
+using System.Text.Json;
+using Shouldly;
+using Xunit;
+
+namespace DiskImageBuilder.Tests;
+
+/// <summary>The disk stage on the offline busybox tree: layouts, formats, sizes, errors. Fast; needs root.</summary>
+public sealed class DiskTests
+{
+    private static ImageProject Disk(string properties, bool withBootFiles = true) => ImageProject.Busybox(
+        $"<PropertyGroup>{properties}</PropertyGroup>",
+        withBootFiles ? """<Element Include="host-grub" />""" : string.Empty);
+
+    [Fact]
+    public void Hybrid_disk_in_every_format_from_one_tree_with_checksums()
+    {
+        using var p = Disk("<ImageFormat>raw;qcow2;vhd;vmdk;tar</ImageFormat><BootMode>hybrid</BootMode><ImageChecksum>sha256;md5</ImageChecksum>");
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        var raw = p.OutputFile("raw");
+        var size = new FileInfo(raw).Length;
+        long.Parse(ImageProject.Sh($"stat -c %b '{raw}'").Trim(), System.Globalization.CultureInfo.InvariantCulture)
+            .ShouldBeLessThan(size / 512 / 4, "the raw image is sparse");
+
+        using var table = JsonDocument.Parse(ImageProject.Sh($"sfdisk --json '{raw}'"));
+        var pt = table.RootElement.GetProperty("partitiontable");
+        pt.GetProperty("label").GetString().ShouldBe("gpt");
+        var parts = pt.GetProperty("partitions").EnumerateArray().ToList();
+        parts.Select(x => x.GetProperty("type").GetString()).ShouldBe([
+            "21686148-6449-6E6F-744E-656564454649", "C12A7328-F81F-11D2-BA4B-00A0C93EC93B", "0FC63DAF-8483-4772-8E79-3D69D8477DE4"]);
+        ImageProject.Sh($"sgdisk -v '{raw}'").ShouldContain("No problems found");
+
+        // The root partition holds an ext4 filesystem with the label and the tree.
+        var root = parts[2];
+        var rootFs = p.Combine("root.img");
+        ImageProject.Sh($"dd if='{raw}' of='{rootFs}' bs=512 skip={root.GetProperty("start").GetInt64()} count={root.GetProperty("size").GetInt64()} status=none");
+        ImageProject.Sh($"e2fsck -fn '{rootFs}'");
+        ImageProject.Sh($"e2label '{rootFs}'").Trim().ShouldBe("cloudimg-rootfs");
+        ImageProject.Sh($"debugfs -R 'ls -l /bin' '{rootFs}' 2>/dev/null").ShouldContain("busybox");
+        ImageProject.Sh($"debugfs -R 'ls /boot/efi' '{rootFs}' 2>/dev/null").ShouldNotContain("EFI", Case.Sensitive, "ESP files live on the ESP");
+        var esp = parts[1];
+        ImageProject.Sh($"mdir -i '{raw}@@{esp.GetProperty("start").GetInt64() * 512}' ::/EFI/BOOT").ShouldContain("BOOTX64");
+
+        // GRUB's boot.img in sector 0 points at core.img in the BIOS boot partition.
+        var sector0 = File.ReadAllBytes(raw).AsSpan(0, 512).ToArray();
+        BitConverter.ToUInt64(sector0, 0x5C).ShouldBe((ulong)parts[0].GetProperty("start").GetInt64());
+        ((sector0[510] << 8) | sector0[511]).ShouldBe(0x55AA);
+
+        Info(p.OutputFile("qcow2")).GetProperty("format").GetString().ShouldBe("qcow2");
+        Info(p.OutputFile("qcow2")).GetProperty("format-specific").GetProperty("data").GetProperty("compression-type").GetString().ShouldBe("zstd");
+        Info(p.OutputFile("qcow2")).GetProperty("virtual-size").GetInt64().ShouldBe(size);
+        ImageProject.Sh($"qemu-img check '{p.OutputFile("qcow2")}'").ShouldContain("No errors were found");
+        // A fixed VHD is the raw disk plus a footer; qemu-img only reads it as vpc when told.
+        var vhd = File.ReadAllBytes(p.OutputFile("vhd"));
+        System.Text.Encoding.ASCII.GetString(vhd, vhd.Length - 512, 8).ShouldBe("conectix");
+        Info(p.OutputFile("vhd"), "vpc").GetProperty("virtual-size").GetInt64().ShouldBe(size);
+        Info(p.OutputFile("vmdk")).GetProperty("format").GetString().ShouldBe("vmdk");
+        File.Exists(p.OutputFile("tar")).ShouldBeTrue();
+
+        foreach (var ext in (string[])["raw", "qcow2", "vhd", "vmdk", "tar"])
+        {
+            var line = File.ReadAllText(p.OutputFile(ext) + ".sha256");
+            line.ShouldBe(ImageProject.Sh($"cd '{Path.GetDirectoryName(raw)}' && sha256sum '{Path.GetFileName(p.OutputFile(ext))}'").Trim() + "\n");
+            File.ReadAllText(p.OutputFile(ext) + ".md5").ShouldStartWith(ImageProject.Sh($"md5sum '{p.OutputFile(ext)}'")[..32]);
+        }
+
+        p.Build("-t:Clean").Succeeded.ShouldBeTrue();
+        Directory.EnumerateFiles(Path.GetDirectoryName(raw)!).ShouldBeEmpty("clean removes images and checksums");
+    }
+
+    [Fact]
+    public void Bios_layout_is_one_bootable_MBR_partition_and_ImageSize_sets_the_disk()
+    {
+        using var p = Disk("<ImageFormat>raw</ImageFormat><ImageSize>300M</ImageSize><ImageCompress>false</ImageCompress>");
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        new FileInfo(p.OutputFile("raw")).Length.ShouldBe(300L * 1024 * 1024);
+        using var table = JsonDocument.Parse(ImageProject.Sh($"sfdisk --json '{p.OutputFile("raw")}'"));
+        var pt = table.RootElement.GetProperty("partitiontable");
+        pt.GetProperty("label").GetString().ShouldBe("dos");
+        var part = pt.GetProperty("partitions").EnumerateArray().ShouldHaveSingleItem();
+        part.GetProperty("start").GetInt64().ShouldBe(2048);
+        part.GetProperty("bootable").GetBoolean().ShouldBeTrue();
+        part.GetProperty("type").GetString().ShouldBe("83");
+        BitConverter.ToUInt64(File.ReadAllBytes(p.OutputFile("raw")), 0x5C).ShouldBe(1UL, "core.img right after the MBR");
+    }
+
+    [Fact]
+    public void Default_format_is_qcow2()
+    {
+        using var p = new ImageProject($"""
+              <PropertyGroup><ElementsPath>{Repo.TestElements}</ElementsPath><SkipBaseElement>true</SkipBaseElement></PropertyGroup>
+              <ItemGroup><Element Include="busybox-tree" /><Element Include="host-grub" /></ItemGroup>
+            """);
+        p.Build().Succeeded.ShouldBeTrue();
+        File.Exists(p.OutputFile("qcow2")).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void No_kernel_is_an_error_saying_which_element_installs_one()
+    {
+        using var p = Disk("<ImageFormat>qcow2</ImageFormat>", withBootFiles: false);
+        var e = p.Build().Errors.ShouldHaveSingleItem();
+        e.Code.ShouldBe("DIB0212");
+        e.Text.ShouldContain("'debian' element installs one");
+        p.MountsUnderProject().ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void Uefi_without_GRUB_EFI_files_is_an_error()
+    {
+        using var p = ImageProject.Busybox(
+            "<PropertyGroup><ImageFormat>raw</ImageFormat><BootMode>uefi</BootMode></PropertyGroup>",
+            """<Element Include="host-grub" /><Element Include="no-efi" />""");
+        p.Write("elements/no-efi/cleanup.d/10-drop-efi", "#!/bin/sh\nrm -rf \"$TARGET_ROOT/boot/efi/EFI\"\n");
+        var e = p.Build().Errors.ShouldHaveSingleItem();
+        e.Code.ShouldBe("DIB0211");
+        e.Text.ShouldContain("BOOTX64.EFI");
+        File.Exists(p.OutputFile("raw")).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void Image_size_too_small_says_how_much_is_needed()
+    {
+        using var p = Disk("<ImageFormat>raw</ImageFormat><ImageSize>20M</ImageSize>");
+        var e = p.Build().Errors.ShouldHaveSingleItem();
+        e.Code.ShouldBe("DIB0213");
+        e.Text.ShouldContain("needs a disk of at least");
+        e.File.ShouldBe(p.ProjectFile);
+    }
+
+    [Theory]
+    [InlineData("<BootMode>floppy</BootMode>", "DIB0021")]
+    [InlineData("<ImageSize>big</ImageSize>", "DIB0021")]
+    [InlineData("<ImageChecksum>crc</ImageChecksum>", "DIB0021")]
+    public void Bad_disk_properties_are_coded_errors_before_any_work(string properties, string code)
+    {
+        using var p = Disk($"<ImageFormat>raw</ImageFormat>{properties}");
+        var run = p.Build();
+        run.Errors.ShouldHaveSingleItem().Code.ShouldBe(code);
+        run.Ran("CreateImage").ShouldBeFalse();
+    }
+
+    private static JsonElement Info(string image, string? format = null) =>
+        JsonDocument.Parse(ImageProject.Sh($"qemu-img info --output=json {(format is null ? string.Empty : "-f " + format)} '{image}'")).RootElement.Clone();
+}
