@@ -47,10 +47,10 @@ public static class DiskImageCreate
         Build an image from diskimage-builder style elements (output formats: {formats}).
 
           -a ARCH               architecture (amd64, arm64, …; x86_64/aarch64 accepted)
-          -o NAME               output path without extension: -o web writes ./web.tar (default: image)
-          -t FORMAT[,FORMAT]    output formats (default: tar)
+          -o NAME               output path without extension: -o web writes ./web.qcow2 (default: image)
+          -t FORMAT[,FORMAT]    output formats (default: qcow2)
           -x                    trace hook scripts (set -x)
-          -u                    do not compress the image (kept for formats that compress)
+          -u                    do not compress the image (qcow2 is zstd-compressed by default)
           -c                    clear the environment: DIB_* variables of the caller are not passed on
           -n                    do not add the base element
           -p PACKAGE[,PACKAGE]  extra packages to install (repeatable)
@@ -184,7 +184,8 @@ public static class DiskImageCreate
             MaxOnlineResize = Last(MaxOnlineResize) is { } blocks ? RequestValues.ParseCount(blocks, "--max-online-resize", null) : null,
             MkfsOptions = Last(MkfsOptions),
             QemuImgOptions = Last(QemuImgOptions),
-            RootLabel = Last(RootLabel) is { } label ? CheckLabel(label) : null,
+            RootLabel = Last(RootLabel) is { } label ? RequestValues.ParseRootLabel(label, "--root-label", null) : null,
+            BootMode = BlockDevice.BootModes.Normalize(context.Variable("DIB_BOOT_MODE"), new SourceLocation("environment variable DIB_BOOT_MODE")),
             DockerTarget = Last(DockerTarget),
             Checksums = checksums.Count == 0 ? []
                 : checksums[^1] is { } kinds ? RequestValues.ParseChecksums(kinds, "--checksum", null) : RequestValues.ChecksumKinds,
@@ -196,10 +197,7 @@ public static class DiskImageCreate
         return new CreateCommand(request, logFile, notes, false, false);
     }
 
-    private static string CheckLabel(string label) =>
-        label.Length is > 0 and <= 16 && !label.Any(char.IsWhiteSpace)
-            ? label
-            : throw new DibException(DibCodes.InvalidProperty, $"Invalid --root-label '{label}': expected 1 to 16 characters without spaces.");
+
 
     private static BuildRequest Placeholder(CliContext context) =>
         new() { ImageName = "image", Elements = [], OutputDirectory = context.CurrentDirectory, WorkDirectory = Path.GetTempPath() };

@@ -144,7 +144,7 @@ public sealed class PrepareImage : MSBuildTask
             Trace = Trace,
             BootMode = BootModes.Normalize(BootMode, PropertyLocation(project, "BootMode")),
             ImageSize = Blank(ImageSize) ? null : RequestValues.ParseImageSize(ImageSize!, "ImageSize", PropertyLocation(project, "ImageSize")),
-            RootLabel = Blank(RootLabel) ? null : RootLabel!.Trim(),
+            RootLabel = Blank(RootLabel) ? null : RequestValues.ParseRootLabel(RootLabel!.Trim(), "RootLabel", PropertyLocation(project, "RootLabel")),
             MkfsOptions = Blank(MkfsOptions) ? null : MkfsOptions,
             MaxOnlineResize = Blank(MaxOnlineResize) ? null : RequestValues.ParseCount(MaxOnlineResize!, "MaxOnlineResize", PropertyLocation(project, "MaxOnlineResize")),
             NoCompression = !ImageCompress,

@@ -45,8 +45,7 @@ public sealed record BuildRequest
     /// <summary>DIB's break=…: where to stop for a shell (before-install.d, after-error…); see <see cref="BreakPoints"/>.</summary>
     public IReadOnlyList<string> BreakPoints { get; init; } = [];
 
-    // The settings below only matter to output formats this version cannot write yet. They are
-    // validated and carried so a command line keeps its meaning when those formats arrive.
+    // The settings below shape disk images (qcow2, raw, vhd, vmdk); tar ignores them, as in DIB.
 
     /// <summary>DIB's --image-size in bytes (see <see cref="RequestValues.ParseImageSize"/>).</summary>
     public long? ImageSize { get; init; }
@@ -66,7 +65,7 @@ public sealed record BuildRequest
     /// <summary>DIB's --root-label.</summary>
     public string? RootLabel { get; init; }
 
-    /// <summary>DIB's --docker-target.</summary>
+    /// <summary>DIB's --docker-target: carried for the docker format, which does not exist yet.</summary>
     public string? DockerTarget { get; init; }
 
     /// <summary>DIB's --checksum: checksum files to write beside each image (md5, sha256).</summary>

@@ -27,7 +27,7 @@ public sealed partial class CliBuildTests
         var env = Env(t, breakAt: "after-error");
         env["DIB_FROM_CALLER"] = "passed";
 
-        var run = CliHost.Create(env, t.Path, "-n", "-o", "out/web", "--logfile", "build.log", "busybox-tree", "probe");
+        var run = CliHost.Create(env, t.Path, "-n", "-t", "tar", "-o", "out/web", "--logfile", "build.log", "busybox-tree", "probe");
 
         run.ExitCode.ShouldBe(0, run.ToString());
         run.Error.ShouldBeEmpty();
@@ -108,7 +108,7 @@ public sealed class CliDebianTests
     [Fact]
     public void Disk_image_create_debian_minimal_has_the_same_files_as_the_SDK_build()
     {
-        using var sdk = new ImageProject("""<ItemGroup><Element Include="debian-minimal" /></ItemGroup>""", "debian");
+        using var sdk = new ImageProject("""<PropertyGroup><ImageFormat>tar</ImageFormat></PropertyGroup><ItemGroup><Element Include="debian-minimal" /></ItemGroup>""", "debian");
         var clock = Stopwatch.StartNew();
         var sdkRun = sdk.Build();
         var sdkTime = clock.Elapsed;

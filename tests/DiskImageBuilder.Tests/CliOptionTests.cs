@@ -68,7 +68,7 @@ public sealed class CliOptionTests
         var r = CliHost.Parse(Env(), dir.Path, "busybox-tree", "--checksum=sha256", "--image-s=512M").Request;
         r.ImageName.ShouldBe("image");
         r.OutputDirectory.ShouldBe(dir.Path);
-        r.Formats.ShouldBe(["tar"]);
+        r.Formats.ShouldBe(["qcow2"], "qcow2 is the default, as in DIB");
         r.Architecture.ShouldBe("amd64");
         r.SkipBaseElement.ShouldBeFalse();
         r.Checksums.ShouldBe(["sha256"]);
@@ -92,7 +92,7 @@ public sealed class CliOptionTests
     [Fact]
     public void Absolute_output_path_is_used_as_is()
     {
-        CliHost.Parse(Env(), "/srv", "-o", "/x/y", "-n", "busybox-tree").Request.OutputPaths().ShouldBe(["/x/y.tar"]);
+        CliHost.Parse(Env(), "/srv", "-o", "/x/y", "-n", "busybox-tree").Request.OutputPaths().ShouldBe(["/x/y.qcow2"]);
     }
 
     [Fact]
@@ -107,6 +107,19 @@ public sealed class CliOptionTests
         CliHost.Parse(env, "/srv", "-n", "busybox-tree").Request.Environment["DIB_FROM_CALLER"].ShouldBe("yes");
     }
 
+    [Fact]
+    public void Boot_mode_and_default_format_follow_DIB()
+    {
+        using var dir = new TempDir();
+        var plain = CliHost.Parse(Env(), dir.Path, "busybox-tree").Request;
+        plain.Formats.ShouldBe(["qcow2"]);
+        plain.BootMode.ShouldBe("bios");
+        CliHost.Parse(Env(("DIB_BOOT_MODE", "hybrid")), dir.Path, "busybox-tree").Request.BootMode.ShouldBe("hybrid");
+        var bad = CliHost.Create(Env(("DIB_BOOT_MODE", "floppy")), dir.Path, "busybox-tree");
+        bad.ExitCode.ShouldBe(1);
+        bad.Error.ShouldContain("error DIB0021: Unknown BootMode 'floppy'");
+    }
+
     [Theory]
     [InlineData("DIB0023", "invalid option -- 'z'", "-z", "busybox-tree")]
     [InlineData("DIB0023", "invalid option -- 'q'", "-xq", "busybox-tree")]
@@ -116,9 +129,9 @@ public sealed class CliOptionTests
     [InlineData("DIB0023", "option '--offline' doesn't allow an argument", "--offline=1", "busybox-tree")]
     [InlineData("DIB0023", "option '--m' is ambiguous", "--m", "x", "busybox-tree")]
     [InlineData("DIB0023", "no elements given", "-x")]
-    [InlineData("DIB0024", "Image format 'qcow2' is not supported yet. This version writes: tar.", "-t", "tar,qcow2", "busybox-tree")]
-    [InlineData("DIB0024", "Image format 'raw' is not supported yet", "-t", "raw", "busybox-tree")]
-    [InlineData("DIB0020", "Unknown image format 'floppy'. Valid formats: tar.", "-t", "floppy", "busybox-tree")]
+    [InlineData("DIB0024", "Image format 'vhdx' is not supported yet. This version writes: qcow2, raw, vhd, vmdk, tar.", "-t", "tar,vhdx", "busybox-tree")]
+    [InlineData("DIB0024", "Image format 'squashfs' is not supported yet", "-t", "squashfs", "busybox-tree")]
+    [InlineData("DIB0020", "Unknown image format 'floppy'. Valid formats: qcow2, raw, vhd, vmdk, tar.", "-t", "floppy", "busybox-tree")]
     [InlineData("DIB0021", "Unknown Architecture 'sparc'", "-a", "sparc", "busybox-tree")]
     [InlineData("DIB0021", "Invalid --image-size '2X'", "--image-size", "2X", "busybox-tree")]
     [InlineData("DIB0021", "Invalid --max-online-resize '-3'", "--max-online-resize", "-3", "busybox-tree")]
@@ -152,7 +165,8 @@ public sealed class CliOptionTests
         var help = CliHost.Create(Env(), "/tmp", "-h");
         help.ExitCode.ShouldBe(0);
         help.Out.ShouldContain("Usage: disk-image-create [OPTION]... ELEMENT...");
-        help.Out.ShouldContain("output formats: tar");
+        help.Out.ShouldContain("output formats: qcow2, raw, vhd, vmdk, tar");
+        help.Out.ShouldContain("(default: qcow2)");
         var version = CliHost.Create(Env(), "/tmp", "--version");
         version.ExitCode.ShouldBe(0);
         version.Out.Trim().ShouldStartWith("disk-image-create 0.1.0");

@@ -13,6 +13,10 @@ public sealed record BootOptions(string Image, string Firmware)
 
     /// <summary>Host port on 127.0.0.1 to guest port, over qemu's user network.</summary>
     public IReadOnlyList<(int Host, int Guest)> PortForwards { get; init; } = [];
+
+    /// <summary>Write the serial console to this file instead of standard output (for programs that
+    /// wait for a prompt: a login prompt ends with no newline, so line readers never see it).</summary>
+    public string? SerialLog { get; init; }
 }
 
 /// <summary>
@@ -53,10 +57,11 @@ public static class QemuBoot
         var args = new List<string>
         {
             "-accel", options.Accelerator, "-m", options.MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "-smp", "2", "-nographic", "-no-reboot",
+            "-smp", "2", "-no-reboot",
             "-drive", $"file={options.Image},format={format},if=virtio,snapshot=on",
             "-netdev", net, "-device", "virtio-net-pci,netdev=net0",
         };
+        args.AddRange(options.SerialLog is null ? ["-nographic"] : ["-display", "none", "-monitor", "none", "-serial", $"file:{options.SerialLog}"]);
         if (options.Firmware == BootOptions.Ovmf)
         {
             Directory.CreateDirectory(scratch);
