@@ -30,6 +30,9 @@ public sealed class BootImage : MSBuildTask, ICancelableTask
     /// <summary>Items "HOSTPORT" with metadata GuestPort: forwarded from 127.0.0.1.</summary>
     public ITaskItem[] PortForwards { get; set; } = [];
 
+    /// <summary>Seconds after which the VM is stopped (0: run until it exits); a smoke boot for CI.</summary>
+    public int TimeoutSeconds { get; set; }
+
     [Required]
     public string ScratchDirectory { get; set; } = string.Empty;
 
@@ -54,7 +57,24 @@ public sealed class BootImage : MSBuildTask, ICancelableTask
             var interactive = !Console.IsInputRedirected && !Console.IsOutputRedirected;
             var spec = QemuBoot.Command(options, ScratchDirectory) with { Interactive = interactive };
             log.Message(LogImportance.High, $"DiskImageBuilder: booting {disk} ({options.Firmware}, {options.Accelerator}){(interactive ? "; quit with Ctrl-a x" : string.Empty)}");
-            var result = ProcessRunner.Run(spec, line => log.Message(LogImportance.High, line), _cancel.Token);
+            using var timeout = new CancellationTokenSource();
+            if (TimeoutSeconds > 0)
+            {
+                timeout.CancelAfter(TimeSpan.FromSeconds(TimeoutSeconds));
+            }
+
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(_cancel.Token, timeout.Token);
+            ProcessResult result;
+            try
+            {
+                result = ProcessRunner.Run(spec, line => log.Message(LogImportance.High, line), either.Token);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_cancel.IsCancellationRequested)
+            {
+                log.Message(LogImportance.High, $"DiskImageBuilder: stopped the VM after BootTimeout={TimeoutSeconds} s");
+                return;
+            }
+
             if (result.ExitCode != 0)
             {
                 throw new DibException(DibCodes.BootFailed, $"qemu exited with code {result.ExitCode}.{ProcessRunner.FormatTail(result.Tail)}");

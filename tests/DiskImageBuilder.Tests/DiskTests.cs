@@ -90,6 +90,20 @@ public sealed class DiskTests
     }
 
     [Fact]
+    public void Boot_target_builds_then_starts_the_image_in_qemu()
+    {
+        using var p = Disk("<ImageFormat>qcow2</ImageFormat><BootTimeout>20</BootTimeout>");
+
+        var run = p.Build("-t:Boot");
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        run.Ran("CreateImage").ShouldBeTrue("Boot builds first");
+        run.Messages.ShouldContain(m => m.Contains("Booting from Hard Disk", StringComparison.Ordinal), "SeaBIOS on the serial console");
+        run.Messages.ShouldContain("DiskImageBuilder: stopped the VM after BootTimeout=20 s");
+        Processes.Matching(p.OutputFile("qcow2")).ShouldBeEmpty("the VM is gone");
+    }
+
+    [Fact]
     public void Default_format_is_qcow2()
     {
         using var p = new ImageProject($"""
