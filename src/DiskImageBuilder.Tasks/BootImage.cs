@@ -1,6 +1,5 @@
 using DiskImageBuilder.BlockDevice;
 using Microsoft.Build.Framework;
-using MSBuildTask = Microsoft.Build.Utilities.Task;
 
 namespace DiskImageBuilder.Tasks;
 
@@ -8,11 +7,8 @@ namespace DiskImageBuilder.Tasks;
 /// Boots the built disk image under qemu with its serial console: on a terminal the user gets the
 /// console itself (quit with Ctrl-a x); otherwise the console streams into the build log.
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "MSBuild never disposes tasks; the source lives as long as the task object.")]
-public sealed class BootImage : MSBuildTask, ICancelableTask
+public sealed class BootImage : CancelableEngineTask
 {
-    private readonly CancellationTokenSource _cancel = new();
-
     /// <summary>The image outputs; the first disk image among them boots.</summary>
     [Required]
     public ITaskItem[] Images { get; set; } = [];
@@ -36,49 +32,43 @@ public sealed class BootImage : MSBuildTask, ICancelableTask
     [Required]
     public string ScratchDirectory { get; set; } = string.Empty;
 
-    public void Cancel() => _cancel.Cancel();
-
-    public override bool Execute()
+    private protected override void Run(MSBuildLog log, CancellationToken cancellationToken)
     {
-        var log = new MSBuildLog(Log);
-        return log.Run(() =>
+        var disk = Images.Select(i => i.GetMetadata("FullPath"))
+            .FirstOrDefault(p => ImageFormats.Known.Any(f => f.IsDisk && p.EndsWith("." + f.Extension, StringComparison.Ordinal)))
+            ?? throw new DibException(DibCodes.BootFailed, "Nothing to boot: ImageFormat has no disk format (qcow2, raw, vhd or vmdk).");
+        var mode = BootModes.Normalize(BootMode, null);
+        var options = new BootOptions(disk, string.IsNullOrWhiteSpace(Firmware) ? QemuBoot.FirmwareFor(mode) : Firmware.Trim())
         {
-            var disk = Images.Select(i => i.GetMetadata("FullPath"))
-                .FirstOrDefault(p => ImageFormats.Known.Any(f => f.IsDisk && p.EndsWith("." + f.Extension, StringComparison.Ordinal)))
-                ?? throw new DibException(DibCodes.BootFailed, "Nothing to boot: ImageFormat has no disk format (qcow2, raw, vhd or vmdk).");
-            var mode = BootModes.Normalize(BootMode, null);
-            var options = new BootOptions(disk, string.IsNullOrWhiteSpace(Firmware) ? QemuBoot.FirmwareFor(mode) : Firmware.Trim())
-            {
-                Accelerator = string.IsNullOrWhiteSpace(Accelerator) ? "tcg" : Accelerator.Trim(),
-                MemoryMiB = MemoryMiB,
-                PortForwards = [.. PortForwards.Select(p => (int.Parse(p.ItemSpec, System.Globalization.CultureInfo.InvariantCulture),
-                    int.Parse(p.GetMetadata("GuestPort").DefaultIfEmpty(p.ItemSpec), System.Globalization.CultureInfo.InvariantCulture)))],
-            };
-            var interactive = !Console.IsInputRedirected && !Console.IsOutputRedirected;
-            var spec = QemuBoot.Command(options, ScratchDirectory) with { Interactive = interactive };
-            log.Message(LogImportance.High, $"DiskImageBuilder: booting {disk} ({options.Firmware}, {options.Accelerator}){(interactive ? "; quit with Ctrl-a x" : string.Empty)}");
-            using var timeout = new CancellationTokenSource();
-            if (TimeoutSeconds > 0)
-            {
-                timeout.CancelAfter(TimeSpan.FromSeconds(TimeoutSeconds));
-            }
+            Accelerator = string.IsNullOrWhiteSpace(Accelerator) ? "tcg" : Accelerator.Trim(),
+            MemoryMiB = MemoryMiB,
+            PortForwards = [.. PortForwards.Select(p => (int.Parse(p.ItemSpec, System.Globalization.CultureInfo.InvariantCulture),
+                int.Parse(p.GetMetadata("GuestPort").DefaultIfEmpty(p.ItemSpec), System.Globalization.CultureInfo.InvariantCulture)))],
+        };
+        var interactive = !Console.IsInputRedirected && !Console.IsOutputRedirected;
+        var spec = QemuBoot.Command(options, ScratchDirectory) with { Interactive = interactive };
+        log.Message(LogImportance.High, $"DiskImageBuilder: booting {disk} ({options.Firmware}, {options.Accelerator}){(interactive ? "; quit with Ctrl-a x" : string.Empty)}");
+        using var timeout = new CancellationTokenSource();
+        if (TimeoutSeconds > 0)
+        {
+            timeout.CancelAfter(TimeSpan.FromSeconds(TimeoutSeconds));
+        }
 
-            using var either = CancellationTokenSource.CreateLinkedTokenSource(_cancel.Token, timeout.Token);
-            ProcessResult result;
-            try
-            {
-                result = ProcessRunner.Run(spec, line => log.Message(LogImportance.High, line), either.Token);
-            }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_cancel.IsCancellationRequested)
-            {
-                log.Message(LogImportance.High, $"DiskImageBuilder: stopped the VM after BootTimeout={TimeoutSeconds} s");
-                return;
-            }
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        ProcessResult result;
+        try
+        {
+            result = ProcessRunner.Run(spec, line => log.Message(LogImportance.High, line), either.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            log.Message(LogImportance.High, $"DiskImageBuilder: stopped the VM after BootTimeout={TimeoutSeconds} s");
+            return;
+        }
 
-            if (result.ExitCode != 0)
-            {
-                throw new DibException(DibCodes.BootFailed, $"qemu exited with code {result.ExitCode}.{ProcessRunner.FormatTail(result.Tail)}");
-            }
-        });
+        if (result.ExitCode != 0)
+        {
+            throw new DibException(DibCodes.BootFailed, $"qemu exited with code {result.ExitCode}.{ProcessRunner.FormatTail(result.Tail)}");
+        }
     }
 }
