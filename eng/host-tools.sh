@@ -6,6 +6,7 @@ packages=(
   util-linux mount coreutils tar   # namespaces, mounts, chroot and tar outputs (engine)
   mmdebstrap                       # debian-minimal: the distro tree
   e2fsprogs dosfstools mtools      # disk images: ext4 root and the EFI system partition, no mounts
+  xfsprogs                         # RootFileSystem=xfs
   qemu-utils                       # qcow2, vhd, vmdk
   qemu-system-x86 ovmf             # dotnet build -t:Boot, boot tests (SeaBIOS and UEFI)
   fdisk gdisk                      # tests: read the partition tables back

@@ -186,6 +186,7 @@ public static class DiskImageCreate
             QemuImgOptions = Last(QemuImgOptions),
             RootLabel = Last(RootLabel) is { } label ? RequestValues.ParseRootLabel(label, "--root-label", null) : null,
             BootMode = BlockDevice.BootModes.Normalize(context.Variable("DIB_BOOT_MODE"), new SourceLocation("environment variable DIB_BOOT_MODE")),
+            RootFileSystem = BlockDevice.FileSystems.NormalizeType(context.Variable("FS_TYPE"), new SourceLocation("environment variable FS_TYPE")),
             DockerTarget = Last(DockerTarget),
             Checksums = checksums.Count == 0 ? []
                 : checksums[^1] is { } kinds ? RequestValues.ParseChecksums(kinds, "--checksum", null) : RequestValues.ChecksumKinds,

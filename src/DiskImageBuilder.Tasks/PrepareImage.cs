@@ -55,6 +55,9 @@ public sealed class PrepareImage : MSBuildTask
 
     public string? RootLabel { get; set; }
 
+    /// <summary>ext4 (default) or xfs.</summary>
+    public string? RootFileSystem { get; set; }
+
     /// <summary>Extra mke2fs options (DIB's --mkfs-options).</summary>
     public string? MkfsOptions { get; set; }
 
@@ -144,7 +147,9 @@ public sealed class PrepareImage : MSBuildTask
             Trace = Trace,
             BootMode = BootModes.Normalize(BootMode, PropertyLocation(project, "BootMode")),
             ImageSize = Blank(ImageSize) ? null : RequestValues.ParseImageSize(ImageSize!, "ImageSize", PropertyLocation(project, "ImageSize")),
-            RootLabel = Blank(RootLabel) ? null : RequestValues.ParseRootLabel(RootLabel!.Trim(), "RootLabel", PropertyLocation(project, "RootLabel")),
+            RootFileSystem = FileSystems.NormalizeType(RootFileSystem, PropertyLocation(project, "RootFileSystem")),
+            RootLabel = Blank(RootLabel) ? null : RequestValues.ParseRootLabel(
+                RootLabel!.Trim(), "RootLabel", PropertyLocation(project, "RootLabel"), FileSystems.MaxLabelLength(FileSystems.NormalizeType(RootFileSystem, null))),
             MkfsOptions = Blank(MkfsOptions) ? null : MkfsOptions,
             MaxOnlineResize = Blank(MaxOnlineResize) ? null : RequestValues.ParseCount(MaxOnlineResize!, "MaxOnlineResize", PropertyLocation(project, "MaxOnlineResize")),
             NoCompression = !ImageCompress,

@@ -62,6 +62,9 @@ public sealed record BuildRequest
     /// <summary>bios (MBR), uefi (GPT + ESP) or hybrid (GPT + BIOS boot + ESP).</summary>
     public string BootMode { get; init; } = BlockDevice.BootModes.Bios;
 
+    /// <summary>ext4 (default) or xfs (DIB's FS_TYPE).</summary>
+    public string? RootFileSystem { get; init; }
+
     /// <summary>DIB's --root-label.</summary>
     public string? RootLabel { get; init; }
 

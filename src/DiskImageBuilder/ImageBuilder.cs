@@ -21,12 +21,14 @@ public static class ImageBuilder
         var formats = ImageFormats.Parse(request.Formats, Where(request));
         BreakPoints.Parse(request.BreakPoints, Where(request));
         var bootMode = BlockDevice.BootModes.Normalize(request.BootMode, Where(request));
+        var fsType = BlockDevice.FileSystems.NormalizeType(request.RootFileSystem, Where(request));
+        RequestValues.ParseRootLabel(BlockDevice.DiskImage.RootLabel(request), "RootLabel", Where(request), BlockDevice.FileSystems.MaxLabelLength(fsType));
         var repository = new ElementRepository(request.ElementsPath);
         var elements = ElementResolver.Resolve(repository, request.Elements, request.SkipBaseElement);
         log.Message(LogImportance.Normal, $"DiskImageBuilder: elements: {string.Join(' ', elements.Names)}");
 
         HostTools.CheckRoot();
-        HostTools.Check(HostTools.Engine.Concat(HostTools.ForElements(elements.Elements)).Concat(BlockDevice.DiskImage.HostTools(formats, bootMode)));
+        HostTools.Check(HostTools.Engine.Concat(HostTools.ForElements(elements.Elements)).Concat(BlockDevice.DiskImage.HostTools(formats, bootMode, fsType)));
 
         var work = Path.GetFullPath(request.WorkDirectory);
         HostFiles.RemoveTree(work);

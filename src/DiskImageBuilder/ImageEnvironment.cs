@@ -64,8 +64,8 @@ public static class ImageEnvironment
 
         // The disk the image will live on, for the bootloader and vm elements (fstab, grub.cfg).
         env["DIB_BOOT_MODE"] = request.BootMode;
-        env["DIB_ROOT_LABEL"] = string.IsNullOrWhiteSpace(request.RootLabel) ? BlockDevice.DiskImage.DefaultRootLabel : request.RootLabel;
-        env["DIB_ROOT_FSTYPE"] = "ext4";
+        env["DIB_ROOT_LABEL"] = BlockDevice.DiskImage.RootLabel(request);
+        env["DIB_ROOT_FSTYPE"] = BlockDevice.FileSystems.NormalizeType(request.RootFileSystem, null);
 
         if (request.Trace)
         {

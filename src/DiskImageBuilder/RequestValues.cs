@@ -62,11 +62,11 @@ public static partial class RequestValues
             : throw Invalid(what, value, string.Join(" or ", ChecksumKinds), location);
     }
 
-    /// <summary>An ext4 label: 1 to 16 characters, no spaces (also what fstab and grub.cfg search for).</summary>
-    public static string ParseRootLabel(string value, string what, SourceLocation? location) =>
-        value.Length is > 0 and <= 16 && !value.Any(char.IsWhiteSpace)
+    /// <summary>A filesystem label: 1 to 16 characters for ext4, 12 for xfs, no spaces (fstab and grub.cfg search for it).</summary>
+    public static string ParseRootLabel(string value, string what, SourceLocation? location, int maxLength = 16) =>
+        value.Length > 0 && value.Length <= maxLength && !value.Any(char.IsWhiteSpace)
             ? value
-            : throw Invalid(what, value, "1 to 16 characters without spaces", location);
+            : throw Invalid(what, value, $"1 to {maxLength} characters without spaces", location);
 
     private static DibException Invalid(string what, string value, string expected, SourceLocation? location) =>
         new(DibCodes.InvalidProperty, $"Invalid {what} '{value}': expected {expected}.", location);

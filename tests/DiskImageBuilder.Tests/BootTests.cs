@@ -54,12 +54,12 @@ public sealed class BootTests
         return new BootResult(login, report, elapsed, console);
     }
 
-    private static void ShouldHaveBootedCleanly(BootResult boot)
+    private static void ShouldHaveBootedCleanly(BootResult boot, string label = "cloudimg-rootfs")
     {
         boot.LoginPrompt.ShouldBeTrue($"no login prompt within {LoginLimit.TotalSeconds} s:\n{boot.Console}");
         boot.Elapsed.ShouldBeLessThan(LoginLimit);
         boot.Report.ShouldNotBeNull($"no boot report:\n{boot.Console}");
-        boot.Report.ShouldContain("label=cloudimg-rootfs", Case.Sensitive, boot.Console);
+        boot.Report.ShouldContain($"label={label} ", Case.Sensitive, boot.Console);
         boot.Report.ShouldContain("failed=none", Case.Sensitive, boot.Console);
         boot.Report.ShouldContain("state=running", Case.Sensitive, boot.Console);
     }
@@ -84,13 +84,14 @@ public sealed class BootTests
     }
 
     [Fact]
-    public void Hybrid_image_boots_with_OVMF_and_with_SeaBIOS()
+    public void Hybrid_xfs_image_boots_with_OVMF_and_with_SeaBIOS()
     {
         using var p = new ImageProject($"""
               <PropertyGroup>
                 <ElementsPath>{Repo.TestElements}</ElementsPath>
                 <ImageFormat>qcow2</ImageFormat>
                 <BootMode>hybrid</BootMode>
+                <RootFileSystem>xfs</RootFileSystem>
               </PropertyGroup>
               <ItemGroup>
                 <Element Include="debian" />
@@ -103,9 +104,9 @@ public sealed class BootTests
 
         run.Succeeded.ShouldBeTrue(run.Output);
         var uefi = Boot(p.OutputFile("qcow2"), BootOptions.Ovmf);
-        ShouldHaveBootedCleanly(uefi);
+        ShouldHaveBootedCleanly(uefi, "img-rootfs");
         uefi.Report!.ShouldContain("root=/dev/vda3");
         var bios = Boot(p.OutputFile("qcow2"), BootOptions.SeaBios);
-        ShouldHaveBootedCleanly(bios);
+        ShouldHaveBootedCleanly(bios, "img-rootfs");
     }
 }

@@ -104,6 +104,24 @@ public sealed class DiskTests
     }
 
     [Fact]
+    public void Xfs_root_gets_its_short_label_and_leaves_no_loop_device()
+    {
+        using var p = Disk("<ImageFormat>raw</ImageFormat><RootFileSystem>xfs</RootFileSystem>");
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        var raw = p.OutputFile("raw");
+        using var table = JsonDocument.Parse(ImageProject.Sh($"sfdisk --json '{raw}'"));
+        var root = table.RootElement.GetProperty("partitiontable").GetProperty("partitions")[0];
+        var probe = ImageProject.Sh($"blkid -p -O {root.GetProperty("start").GetInt64() * 512} '{raw}'");
+        probe.ShouldContain("TYPE=\"xfs\"");
+        probe.ShouldContain("LABEL=\"img-rootfs\"");
+        ImageProject.Sh("losetup -a").ShouldNotContain(p.Dir);
+        p.MountsUnderProject().ShouldBeEmpty();
+    }
+
+    [Fact]
     public void Default_format_is_qcow2()
     {
         using var p = new ImageProject($"""
@@ -151,6 +169,8 @@ public sealed class DiskTests
     [InlineData("<BootMode>floppy</BootMode>", "DIB0021")]
     [InlineData("<ImageSize>big</ImageSize>", "DIB0021")]
     [InlineData("<ImageChecksum>crc</ImageChecksum>", "DIB0021")]
+    [InlineData("<RootFileSystem>btrfs</RootFileSystem>", "DIB0021")]
+    [InlineData("<RootFileSystem>xfs</RootFileSystem><RootLabel>cloudimg-rootfs</RootLabel>", "DIB0021")]
     public void Bad_disk_properties_are_coded_errors_before_any_work(string properties, string code)
     {
         using var p = Disk($"<ImageFormat>raw</ImageFormat>{properties}");

@@ -39,7 +39,7 @@ public static class DiskImage
     public const string EspDirectory = "boot/efi";
 
     /// <summary>Host programs the disk stage runs, for the check before any work.</summary>
-    public static IEnumerable<HostTool> HostTools(IReadOnlyList<ImageFormat> formats, string bootMode)
+    public static IEnumerable<HostTool> HostTools(IReadOnlyList<ImageFormat> formats, string bootMode, string fsType)
     {
         if (!formats.Any(f => f.IsDisk))
         {
@@ -47,6 +47,12 @@ public static class DiskImage
         }
 
         yield return new HostTool("mke2fs", "e2fsprogs");
+        if (fsType == FileSystems.Xfs)
+        {
+            yield return new HostTool("mkfs.xfs", "xfsprogs");
+            yield return new HostTool("losetup", "mount");
+        }
+
         yield return new HostTool("du", "coreutils");
         yield return new HostTool("cp", "coreutils");
         if (formats.Any(f => f.IsDisk && f.Name != "raw"))
@@ -73,7 +79,8 @@ public static class DiskImage
         BuildRequest request, string tree, string work, IReadOnlyList<ImageFormat> formats, IBuildLog log, CancellationToken cancellationToken)
     {
         var bootMode = BootModes.Normalize(request.BootMode, null);
-        var label = string.IsNullOrWhiteSpace(request.RootLabel) ? DefaultRootLabel : request.RootLabel;
+        var fsType = FileSystems.NormalizeType(request.RootFileSystem, null);
+        var label = RootLabel(request);
         RequireKernel(tree);
         if (BootModes.NeedsBios(bootMode))
         {
@@ -84,7 +91,7 @@ public static class DiskImage
         MoveEspContent(tree, espContent, bootMode);
 
         var (used, inodes) = FileSystems.Usage(tree, cancellationToken);
-        var needRoot = FileSystems.RequiredRootSize(used, inodes);
+        var needRoot = FileSystems.RequiredRootSize(used, inodes, fsType);
         var type = BootModes.NeedsEfi(bootMode) ? PartitionTableType.Gpt : PartitionTableType.Mbr;
         var needDisk = PartitionTable.RequiredDiskSize(type, Partitions(bootMode, needRoot));
         var diskSize = request.ImageSize is { } wanted ? (wanted + FileSystems.MiB - 1) / FileSystems.MiB * FileSystems.MiB : needDisk;
@@ -98,7 +105,7 @@ public static class DiskImage
 
         var layout = PartitionTable.Plan(type, diskSize, Partitions(bootMode, 0), seed: $"{request.ImageName}/{label}");
         var root = layout.Partitions[^1];
-        log.Message(LogImportance.Normal, $"DiskImageBuilder: disk {Mib(diskSize)} ({bootMode}, {type}), root filesystem {Mib(root.Size)} for {Mib(used)} of files");
+        log.Message(LogImportance.Normal, $"DiskImageBuilder: disk {Mib(diskSize)} ({bootMode}, {type}), {fsType} root filesystem {Mib(root.Size)} for {Mib(used)} of files");
 
         var raw = Path.Combine(work, "disk.raw");
         using (var f = File.Create(raw))
@@ -107,8 +114,16 @@ public static class DiskImage
         }
 
         PartitionTable.Write(raw, layout);
-        var rootImage = Path.Combine(work, "root.ext4");
-        FileSystems.MakeExt4(rootImage, tree, root.Size, label, inodes, request.MaxOnlineResize, request.MkfsOptions, log, cancellationToken);
+        var rootImage = Path.Combine(work, "root." + fsType);
+        if (fsType == FileSystems.Xfs)
+        {
+            FileSystems.MakeXfs(rootImage, tree, Path.Combine(work, "xfs-mount"), root.Size, label, request.MkfsOptions, log, cancellationToken);
+        }
+        else
+        {
+            FileSystems.MakeExt4(rootImage, tree, root.Size, label, inodes, request.MaxOnlineResize, request.MkfsOptions, log, cancellationToken);
+        }
+
         Place(raw, rootImage, root, cancellationToken);
         File.Delete(rootImage);
 
@@ -138,7 +153,9 @@ public static class DiskImage
         return outputs;
     }
 
-    public const string DefaultRootLabel = "cloudimg-rootfs";
+    /// <summary>The root filesystem's label: the user's, or DIB's default for the filesystem type.</summary>
+    public static string RootLabel(BuildRequest request) =>
+        string.IsNullOrWhiteSpace(request.RootLabel) ? FileSystems.DefaultLabel(FileSystems.NormalizeType(request.RootFileSystem, null)) : request.RootLabel;
 
     /// <summary>The ESP's files leave the root tree (the ESP is mounted over the empty folder at boot).</summary>
     private static void MoveEspContent(string tree, string espContent, string bootMode)

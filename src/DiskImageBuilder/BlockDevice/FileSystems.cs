@@ -8,7 +8,26 @@ public static class FileSystems
 {
     public const long MiB = 1024 * 1024;
 
-    public static readonly IReadOnlyList<string> RootTypes = ["ext4"];
+    public const string Ext4 = "ext4";
+    public const string Xfs = "xfs";
+
+    public static readonly IReadOnlyList<string> RootTypes = [Ext4, Xfs];
+
+    /// <summary>mkfs.xfs refuses smaller filesystems.</summary>
+    public const long XfsMinimum = 300 * MiB;
+
+    /// <summary>xfs labels hold at most 12 characters, so xfs gets DIB's shorter default.</summary>
+    public static string DefaultLabel(string fsType) => fsType == Xfs ? "img-rootfs" : "cloudimg-rootfs";
+
+    public static int MaxLabelLength(string fsType) => fsType == Xfs ? 12 : 16;
+
+    public static string NormalizeType(string? fsType, SourceLocation? location)
+    {
+        var t = string.IsNullOrWhiteSpace(fsType) ? Ext4 : fsType.Trim().ToLowerInvariant();
+        return RootTypes.Contains(t)
+            ? t
+            : throw new DibException(DibCodes.InvalidProperty, $"Unknown RootFileSystem '{fsType}'. Valid: {string.Join(", ", RootTypes)}.", location);
+    }
 
     /// <summary>Bytes and inodes the tree uses, as du counts them on the host.</summary>
     public static (long Bytes, long Inodes) Usage(string tree, CancellationToken cancellationToken)
@@ -24,8 +43,13 @@ public static class FileSystems
     /// journal and reserved blocks, rounded up to whole MiB. Cloud images grow on first boot
     /// (cloud-guest-utils), so headroom stays modest.
     /// </summary>
-    public static long RequiredRootSize(long usedBytes, long inodes)
+    public static long RequiredRootSize(long usedBytes, long inodes, string fsType = Ext4)
     {
+        if (fsType == Xfs)
+        {
+            return Math.Max(XfsMinimum, RequiredRootSize(usedBytes, inodes));
+        }
+
         var bytes = (usedBytes * 11 / 10) + (inodes * 256) + (128 * MiB);
         bytes = bytes * 100 / 95; // mke2fs reserves 5% for root
         return (bytes + MiB - 1) / MiB * MiB;
@@ -57,6 +81,29 @@ public static class FileSystems
         args.AddRange(user);
         args.Add(image);
         Run(new ProcessSpec("mke2fs", args), log, cancellationToken);
+    }
+
+    /// <summary>
+    /// xfs cannot be filled from a folder by mkfs.xfs (bookworm's xfsprogs), so the file is loop
+    /// mounted inside a private mount and PID namespace and the tree copied in with cp -a (owners,
+    /// modes, xattrs, hard links, devices). If anything dies, the namespace takes the mount with it
+    /// and the loop device detaches itself (autoclear): nothing is left on the host.
+    /// </summary>
+    public static void MakeXfs(string image, string tree, string mountPoint, long size, string label, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken)
+    {
+        using (var f = File.Create(image))
+        {
+            f.SetLength(size);
+        }
+
+        Run(new ProcessSpec("mkfs.xfs", ["-q", "-f", "-L", label, .. SplitOptions(mkfsOptions), image]), log, cancellationToken);
+        Directory.CreateDirectory(mountPoint);
+        Run(
+            new ProcessSpec("unshare", [
+                "--mount", "--pid", "--fork", "--kill-child", "--propagation", "private", "--",
+                "sh", "-c", "set -e; mount -o loop \"$1\" \"$2\"; cp -a \"$3\"/. \"$2\"/; umount \"$2\"", "dib-xfs", image, mountPoint, tree]),
+            log,
+            cancellationToken);
     }
 
     /// <summary>A FAT filesystem (the EFI system partition) filled from a folder with mtools.</summary>
