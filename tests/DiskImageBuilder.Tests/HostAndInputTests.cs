@@ -43,10 +43,10 @@ public sealed class HostAndInputTests
     }
 
     [Fact]
-    public void Formats_deduplicate_and_default_to_tar()
+    public void Formats_deduplicate_and_default_to_qcow2_as_in_DIB()
     {
         ImageFormats.Parse(["tar,TAR"], null).ShouldHaveSingleItem().Name.ShouldBe("tar");
-        ImageFormats.Parse([""], null).ShouldHaveSingleItem().Name.ShouldBe("tar");
+        ImageFormats.Parse([""], null).ShouldHaveSingleItem().Name.ShouldBe("qcow2");
     }
 
     [Theory]
@@ -85,6 +85,6 @@ public sealed class HostAndInputTests
         var back = BuildRequest.FromJson(json);
         back.Elements.ShouldHaveSingleItem().Name.ShouldBe("debian");
         back.Environment["DIB_A"].ShouldBe("b");
-        back.OutputPaths().ShouldBe(["/out/img.tar"]);
+        back.OutputPaths().ShouldBe(["/out/img.qcow2"]);
     }
 }
