@@ -198,21 +198,30 @@ public static partial class ImageContent
             script.Append(CultureInfo.InvariantCulture, $"mkdir -p \"$(dirname {target})\"\ncp {inImage}/{staged} {target}\nchown {file.Owner} {target}\nchmod {file.Mode} {target}\n");
         }
 
-        foreach (var s in services)
+        if (services.Count > 0)
         {
-            // Debian has useradd; busybox trees have adduser.
-            script.Append(CultureInfo.InvariantCulture, $"""
-                if ! id -u {s.Name} >/dev/null 2>&1; then
+            // useradd where the image has it (Debian); minimal trees (busybox) get the lines written
+            // directly, with the first free system id counting down from 999.
+            script.Append("""
+                add_system_user() {
+                  id -u "$1" >/dev/null 2>&1 && return 0
                   if command -v useradd >/dev/null 2>&1; then
-                    useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin {s.Name}
+                    useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$1"
                   else
-                    addgroup -S {s.Name} && adduser -S -D -H -h /nonexistent -s /sbin/nologin -G {s.Name} {s.Name}
+                    n=999
+                    while grep -q "^[^:]*:[^:]*:$n:" /etc/passwd /etc/group; do n=$((n - 1)); done
+                    echo "$1:x:$n:" >> /etc/group
+                    echo "$1:x:$n:$n::/nonexistent:/sbin/nologin" >> /etc/passwd
                   fi
-                fi
+                }
                 mkdir -p /etc/systemd/system/multi-user.target.wants
-                ln -sf {UnitPath(s.Name)} /etc/systemd/system/multi-user.target.wants/{s.Name}.service
 
                 """);
+        }
+
+        foreach (var s in services)
+        {
+            script.Append(CultureInfo.InvariantCulture, $"add_system_user {s.Name}\nln -sf {UnitPath(s.Name)} /etc/systemd/system/multi-user.target.wants/{s.Name}.service\n");
         }
 
         var path = Path.Combine(dir, ScriptName);
