@@ -172,11 +172,12 @@ public sealed class PrepareImage : MSBuildTask
     {
         var files = new List<ImageFileRequest>();
         var services = new List<ServiceRequest>();
-        var appDirectories = new List<(string, SourceLocation?)>();
+        var apps = new List<(string, string, SourceLocation?)>();
         foreach (var item in Apps.Where(a => !Blank(a.GetMetadata("ImagePath"))))
         {
             var location = ItemLocation(item, project, "ProjectReference");
-            var (appFiles, service) = ImageContent.ForApp(new AppSpec(item.GetMetadata("Filename"), item.GetMetadata("PublishDir"), item.GetMetadata("ImagePath"))
+            var name = item.GetMetadata("Filename");
+            var (appFiles, service) = ImageContent.ForApp(new AppSpec(name, item.GetMetadata("PublishDir"), item.GetMetadata("ImagePath"))
             {
                 ServiceName = item.GetMetadata("ServiceName"),
                 ServiceEnvironment = item.GetMetadata("ServiceEnvironment"),
@@ -184,12 +185,12 @@ public sealed class PrepareImage : MSBuildTask
             });
             files.AddRange(appFiles);
             services.AddRange(service is null ? [] : [service]);
-            appDirectories.Add((ImageContent.ParseImagePath(item.GetMetadata("ImagePath"), location), location));
+            apps.Add((name, ImageContent.ParseImagePath(item.GetMetadata("ImagePath"), location), location));
         }
 
         files.AddRange(ImageFiles.Select(i => ImageContent.ImageFile(
             i.GetMetadata("FullPath"), i.GetMetadata("ImagePath"), i.GetMetadata("Mode"), i.GetMetadata("Owner"), ItemLocation(i, project, "ImageFile"))));
-        ImageContent.CheckCollisions(files, services, appDirectories);
+        ImageContent.CheckCollisions(files, services, apps);
         return (files, services);
     }
 

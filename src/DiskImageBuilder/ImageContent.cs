@@ -123,7 +123,7 @@ public static partial class ImageContent
     }
 
     /// <summary>Two items writing one image path, apps nested in each other, or two services of one name: errors naming both.</summary>
-    public static void CheckCollisions(IReadOnlyList<ImageFileRequest> files, IReadOnlyList<ServiceRequest> services, IReadOnlyList<(string ImagePath, SourceLocation? Location)> appDirectories)
+    public static void CheckCollisions(IReadOnlyList<ImageFileRequest> files, IReadOnlyList<ServiceRequest> services, IReadOnlyList<(string Name, string ImagePath, SourceLocation? Location)> apps)
     {
         var errors = new List<Diagnostic>();
         void Collision(string what, SourceLocation? here, SourceLocation? first) => errors.Add(new Diagnostic(
@@ -140,20 +140,26 @@ public static partial class ImageContent
             }
         }
 
-        for (var i = 0; i < appDirectories.Count; i++)
+        for (var i = 0; i < apps.Count; i++)
         {
             for (var j = 0; j < i; j++)
             {
-                var (a, b) = (appDirectories[i].ImagePath, appDirectories[j].ImagePath);
+                var (a, b) = (apps[i].ImagePath, apps[j].ImagePath);
                 if (a == b || a.StartsWith(b + "/", StringComparison.Ordinal) || b.StartsWith(a + "/", StringComparison.Ordinal))
                 {
-                    Collision($"App ImagePath '{a}'", appDirectories[i].Location, appDirectories[j].Location);
+                    Collision($"App ImagePath '{a}'", apps[i].Location, apps[j].Location);
+                }
+
+                // Apps publish to obj/…/dib/apps/NAME/: one folder per project name.
+                if (apps[i].Name == apps[j].Name)
+                {
+                    Collision($"App project name '{apps[i].Name}'", apps[i].Location, apps[j].Location);
                 }
             }
 
-            if (paths.TryGetValue(appDirectories[i].ImagePath, out var file))
+            if (paths.TryGetValue(apps[i].ImagePath, out var file))
             {
-                Collision($"App ImagePath '{appDirectories[i].ImagePath}'", appDirectories[i].Location, file);
+                Collision($"App ImagePath '{apps[i].ImagePath}'", apps[i].Location, file);
             }
         }
 
@@ -189,13 +195,28 @@ public static partial class ImageContent
             File.WriteAllText(Path.Combine(dir, service.Name + ".service"), Unit(service));
         }
 
-        var n = 0;
-        foreach (var file in all)
+        // One cp per file, but one mkdir, chown and chmod for all: an app is hundreds of files.
+        var list = all.ToList();
+        var parents = list.Select(f => f.ImagePath[..f.ImagePath.LastIndexOf('/')]).Where(d => d.Length > 0).Distinct(StringComparer.Ordinal).ToList();
+        if (parents.Count > 0)
         {
-            var staged = $"file{n++}";
-            File.Copy(file.Source, Path.Combine(dir, staged));
-            var target = Quote(file.ImagePath);
-            script.Append(CultureInfo.InvariantCulture, $"mkdir -p \"$(dirname {target})\"\ncp {inImage}/{staged} {target}\nchown {file.Owner} {target}\nchmod {file.Mode} {target}\n");
+            script.Append(CultureInfo.InvariantCulture, $"mkdir -p {string.Join(' ', parents.Select(Quote))}\n");
+        }
+
+        for (var n = 0; n < list.Count; n++)
+        {
+            File.Copy(list[n].Source, Path.Combine(dir, $"file{n}"));
+            script.Append(CultureInfo.InvariantCulture, $"cp {inImage}/file{n} {Quote(list[n].ImagePath)}\n");
+        }
+
+        foreach (var group in list.GroupBy(f => f.Owner, StringComparer.Ordinal))
+        {
+            script.Append(CultureInfo.InvariantCulture, $"chown {group.Key} {string.Join(' ', group.Select(f => Quote(f.ImagePath)))}\n");
+        }
+
+        foreach (var group in list.GroupBy(f => f.Mode, StringComparer.Ordinal))
+        {
+            script.Append(CultureInfo.InvariantCulture, $"chmod {group.Key} {string.Join(' ', group.Select(f => Quote(f.ImagePath)))}\n");
         }
 
         if (services.Count > 0)

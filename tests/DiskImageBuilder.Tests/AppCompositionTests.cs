@@ -87,6 +87,21 @@ public sealed class AppCompositionTests
     }
 
     [Fact]
+    public void Apps_are_self_contained_for_the_images_architecture_by_default()
+    {
+        using var p = ImageProject.Busybox("""<ItemGroup><ProjectReference Include="app/hello.csproj" ImagePath="/opt/hello" ServiceName="hello" /></ItemGroup>""");
+        WriteApp(p);
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        var tree = p.Extract();
+        File.Exists(Path.Combine(tree, "opt/hello/libcoreclr.so")).ShouldBeTrue("the runtime travels with a self-contained app");
+        File.ReadAllText(Path.Combine(tree, "etc/systemd/system/hello.service")).ShouldContain("ExecStart=/opt/hello/hello\n");
+        ImageProject.Sh($"'{tree}/opt/hello/hello'").Trim().ShouldBe("hello", "the linux-x64 app host runs");
+    }
+
+    [Fact]
     public void A_relative_ImagePath_is_an_error_at_the_reference()
     {
         using var p = ImageProject.Busybox("""
