@@ -84,14 +84,7 @@ public sealed class BootTests
     [Fact]
     public void Debian_vm_sample_boots_with_SeaBIOS_to_a_login_prompt()
     {
-        using var sample = new PackedSample(
-            "debian-vm",
-            $"<PropertyGroup><ElementsPath>{Repo.TestElements}</ElementsPath></PropertyGroup>",
-            """<ItemGroup><Element Include="boot-report" /></ItemGroup>""");
-
-        var run = sample.Build();
-
-        run.Succeeded.ShouldBeTrue(run.Output);
+        using var sample = BuildSampleWithBootReport("debian-vm");
         var image = sample.Output("qcow2");
         ImageProject.Sh($"qemu-img check '{image}'").ShouldContain("No errors were found");
         var boot = Boot(image, BootOptions.SeaBios);
@@ -103,19 +96,24 @@ public sealed class BootTests
     [Fact]
     public void Web_vm_sample_serves_its_app_on_a_forwarded_port()
     {
-        using var sample = new PackedSample(
-            "web-vm",
-            $"<PropertyGroup><ElementsPath>{Repo.TestElements}</ElementsPath></PropertyGroup>",
-            """<ItemGroup><Element Include="boot-report" /></ItemGroup>""");
-
-        var run = sample.Build();
-
-        run.Succeeded.ShouldBeTrue(run.Output);
+        using var sample = BuildSampleWithBootReport("web-vm");
         var port = FreePort();
         string? body = null;
         var boot = Boot(sample.Output("qcow2"), BootOptions.SeaBios, [(port, 8080)], () => body = GetWithRetry($"http://127.0.0.1:{port}/", TimeSpan.FromSeconds(120)));
         ShouldHaveBootedCleanly(boot);
         body.ShouldBe("Hello from DiskImageBuilder web-vm", boot.Console);
+    }
+
+    /// <summary>A sample built through the packed SDK, with the boot-report element added the MSBuild way.</summary>
+    private static PackedSample BuildSampleWithBootReport(string name)
+    {
+        var sample = new PackedSample(
+            name,
+            $"<PropertyGroup><ElementsPath>{Repo.TestElements}</ElementsPath></PropertyGroup>",
+            """<ItemGroup><Element Include="boot-report" /></ItemGroup>""");
+        var run = sample.Build();
+        run.Succeeded.ShouldBeTrue(run.Output);
+        return sample;
     }
 
     private static int FreePort()
