@@ -3,7 +3,7 @@
 # Usage: eng/build-sample.sh [SAMPLE] [dotnet build options...]   (no SAMPLE: every sample)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ $# -gt 0 ]; then samples=("$1"); shift; else samples=(debian-minimal debian-vm); fi
+if [ $# -gt 0 ]; then samples=("$1"); shift; else samples=(debian-minimal debian-vm web-vm); fi
 export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 DOTNET_NOLOGO=1
 eng/host-tools.sh
 eng/pack.sh

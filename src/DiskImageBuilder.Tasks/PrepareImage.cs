@@ -47,6 +47,12 @@ public sealed class PrepareImage : MSBuildTask
     /// <summary>&lt;ImageEnvironment Include="DIB_X" Value="…"/&gt; items.</summary>
     public ITaskItem[] ImageEnvironment { get; set; } = [];
 
+    /// <summary>ProjectReference items; those with ImagePath (and PublishDir, set by the targets) are apps for the image.</summary>
+    public ITaskItem[] Apps { get; set; } = [];
+
+    /// <summary>&lt;ImageFile Include="local/file" ImagePath="/etc/x.conf" Mode="0644" Owner="root:root"/&gt; items.</summary>
+    public ITaskItem[] ImageFiles { get; set; } = [];
+
     /// <summary>bios, uefi or hybrid.</summary>
     public string? BootMode { get; set; }
 
@@ -90,6 +96,10 @@ public sealed class PrepareImage : MSBuildTask
     [Output]
     public ITaskItem[] ElementFiles { get; private set; } = [];
 
+    /// <summary>The host files copied into the image (ImageFile items, published apps): inputs of the image.</summary>
+    [Output]
+    public ITaskItem[] ContentFiles { get; private set; } = [];
+
     /// <summary>The image files this request produces.</summary>
     [Output]
     public ITaskItem[] ImageOutputs { get; private set; } = [];
@@ -115,6 +125,7 @@ public sealed class PrepareImage : MSBuildTask
                 .SelectMany(e => Directory.EnumerateFiles(e.Directory, "*", SearchOption.AllDirectories))
                 .Order(StringComparer.Ordinal)
                 .Select(f => (ITaskItem)new TaskItem(f))];
+            ContentFiles = [.. request.Files.Select(f => (ITaskItem)new TaskItem(f.Source))];
             ImageOutputs = [.. request.OutputPaths().Select(p => (ITaskItem)new TaskItem(p))];
             ChecksumFiles = [.. request.ChecksumPaths().Select(p => (ITaskItem)new TaskItem(p))];
             WriteIfChanged(RequestFile, request.ToJson());
@@ -129,6 +140,7 @@ public sealed class PrepareImage : MSBuildTask
         var callingEnv = RequestValues.ProcessEnvironment();
         var explicitEnv = ImageEnvironment.Select(i => new KeyValuePair<string, string>(i.ItemSpec, i.GetMetadata("Value")));
 
+        var (files, services) = Content(project);
         var formats = string.IsNullOrWhiteSpace(ImageFormat) ? [DiskImageBuilder.ImageFormats.Default] : new[] { ImageFormat! };
         DiskImageBuilder.ImageFormats.Parse(formats, PropertyLocation(project, "ImageFormat"));
         return new BuildRequest
@@ -142,6 +154,8 @@ public sealed class PrepareImage : MSBuildTask
             SkipBaseElement = SkipBaseElement,
             Packages = [.. Packages.Select(p => p.ItemSpec)],
             Environment = DiskImageBuilder.ImageEnvironment.Collect(callingEnv, explicitEnv),
+            Files = files,
+            Services = services,
             OutputDirectory = Path.GetFullPath(OutputDirectory),
             WorkDirectory = Path.GetFullPath(WorkDirectory),
             Trace = Trace,
@@ -159,14 +173,40 @@ public sealed class PrepareImage : MSBuildTask
         };
     }
 
+    private (IReadOnlyList<ImageFileRequest> Files, IReadOnlyList<ServiceRequest> Services) Content(string project)
+    {
+        var files = new List<ImageFileRequest>();
+        var services = new List<ServiceRequest>();
+        var apps = new List<(string, string, SourceLocation?)>();
+        foreach (var item in Apps.Where(a => !Blank(a.GetMetadata("ImagePath"))))
+        {
+            var location = ItemLocation(item, project, "ProjectReference");
+            var name = item.GetMetadata("Filename");
+            var (appFiles, service) = ImageContent.ForApp(new AppSpec(name, item.GetMetadata("PublishDir"), item.GetMetadata("ImagePath"))
+            {
+                ServiceName = item.GetMetadata("ServiceName"),
+                ServiceEnvironment = item.GetMetadata("ServiceEnvironment"),
+                Location = location,
+            });
+            files.AddRange(appFiles);
+            services.AddRange(service is null ? [] : [service]);
+            apps.Add((name, ImageContent.ParseImagePath(item.GetMetadata("ImagePath"), location), location));
+        }
+
+        files.AddRange(ImageFiles.Select(i => ImageContent.ImageFile(
+            i.GetMetadata("FullPath"), i.GetMetadata("ImagePath"), i.GetMetadata("Mode"), i.GetMetadata("Owner"), ItemLocation(i, project, "ImageFile"))));
+        ImageContent.CheckCollisions(files, services, apps);
+        return (files, services);
+    }
+
     private static bool Blank(string? value) => string.IsNullOrWhiteSpace(value);
 
     /// <summary>The file and line of an item's Include, so errors about it are clickable.</summary>
-    private static SourceLocation ItemLocation(ITaskItem item, string fallbackProject)
+    private static SourceLocation ItemLocation(ITaskItem item, string fallbackProject, string itemType = "Element")
     {
         var file = item.GetMetadata("DefiningProjectFullPath");
         file = string.IsNullOrEmpty(file) ? fallbackProject : file;
-        var pattern = new Regex($"<{item.GetMetadata("_DibItemType").DefaultIfEmpty("Element")}\\b[^>]*Include\\s*=\\s*\"{Regex.Escape(item.ItemSpec)}\"", RegexOptions.CultureInvariant);
+        var pattern = new Regex($"<{item.GetMetadata("_DibItemType").DefaultIfEmpty(itemType)}\\b[^>]*Include\\s*=\\s*\"{Regex.Escape(item.ItemSpec)}\"", RegexOptions.CultureInvariant);
         return new SourceLocation(file, FindLine(file, pattern));
     }
 

@@ -33,6 +33,12 @@ public sealed record BuildRequest
     /// <summary>DIB_* (and other) variables every hook script sees.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Files copied into the image after install.d (ImageFile items, published apps).</summary>
+    public IReadOnlyList<ImageFileRequest> Files { get; init; } = [];
+
+    /// <summary>systemd services generated and enabled for published apps.</summary>
+    public IReadOnlyList<ServiceRequest> Services { get; init; } = [];
+
     /// <summary>Where outputs go: OutputDirectory/ImageName.extension.</summary>
     public required string OutputDirectory { get; init; }
 

@@ -3,7 +3,7 @@ namespace DiskImageBuilder;
 /// <summary>
 /// Every diagnostic code the product emits, in one place. Codes are never reused.
 /// 00xx elements and hooks, 002x project input, 003x host, 004x phases, 005x outputs, 01xx tools,
-/// 02xx disks and partition tables, 09xx internal.
+/// 02xx disks and partition tables, 03xx files and apps composed into the image, 09xx internal.
 /// </summary>
 public static class DibCodes
 {
@@ -37,6 +37,11 @@ public static class DibCodes
     public const string NoKernel = "DIB0212";
     public const string ImageTooSmall = "DIB0213";
     public const string BootFailed = "DIB0214";
+    public const string InvalidImagePath = "DIB0300";
+    public const string ImagePathCollision = "DIB0301";
+    public const string InvalidImageItem = "DIB0302";
+    public const string ImageFileNotFound = "DIB0303";
+    public const string AppEntryPointNotFound = "DIB0304";
     public const string Internal = "DIB0999";
 }
 

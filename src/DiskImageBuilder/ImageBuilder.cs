@@ -42,11 +42,14 @@ public static class ImageBuilder
             var env = ImageEnvironment.ForScripts(request, elements, root, hooksRoot);
             PackageInstalls.Write(hooksRoot, PackageInstalls.Squash(elements.Elements, request.Packages, request.Architecture, env));
 
+            ImageContent.CheckCollisions(request.Files, request.Services, []);
+            var content = ImageContent.Stage(hooksRoot, request.Files, request.Services);
+
             var runner = new PhaseRunner(hooks, root, env, log);
             breaks = new BreakPoints(request.BreakPoints, interactive, work, root, runner.HostEnvironment(), log);
             try
             {
-                RunPhases(runner, root, breaks, cancellationToken);
+                RunPhases(runner, root, breaks, content, cancellationToken);
             }
             catch (DibException failure) when (failure.Diagnostics.All(d => d.Code != DibCodes.StoppedAtBreakPoint))
             {
@@ -89,7 +92,8 @@ public static class ImageBuilder
         }
     }
 
-    private static void RunPhases(PhaseRunner runner, string root, BreakPoints breaks, CancellationToken cancellationToken)
+    /// <param name="content">The generated script installing ImageFile items and apps, if any.</param>
+    private static void RunPhases(PhaseRunner runner, string root, BreakPoints breaks, string? content, CancellationToken cancellationToken)
     {
         void Run(Phase phase)
         {
@@ -105,6 +109,13 @@ public static class ImageBuilder
         {
             Run(Phase.PreInstall);
             Run(Phase.Install);
+
+            // After the packages (so owners and service users resolve), before post-install.d (so its scripts see the files).
+            if (content is not null)
+            {
+                runner.RunGenerated(ImageContent.HooksDir, content, cancellationToken);
+            }
+
             Run(Phase.PostInstall);
         }
 

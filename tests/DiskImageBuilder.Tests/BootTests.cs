@@ -19,12 +19,15 @@ public sealed class BootTests
 {
     private static readonly TimeSpan LoginLimit = TimeSpan.FromSeconds(300);
 
-    /// <summary>Boots an image until the login prompt and the boot-report line appeared (or the limit passed).</summary>
-    public static BootResult Boot(string image, string firmware)
+    /// <summary>
+    /// Boots an image until the login prompt and the boot-report line appeared (or the limit passed),
+    /// then runs <paramref name="whileUp"/> (if any, and booted) before stopping the VM.
+    /// </summary>
+    public static BootResult Boot(string image, string firmware, IReadOnlyList<(int Host, int Guest)>? portForwards = null, Action? whileUp = null)
     {
         using var scratch = new TempDir();
         var serial = scratch.Combine("serial.log");
-        var spec = QemuBoot.Command(new BootOptions(image, firmware) { SerialLog = serial }, scratch.Path);
+        var spec = QemuBoot.Command(new BootOptions(image, firmware) { SerialLog = serial, PortForwards = portForwards ?? [] }, scratch.Path);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var cts = new CancellationTokenSource(LoginLimit);
         var vm = Task.Run(() => ProcessRunner.Run(spec, null, cts.Token));
@@ -41,6 +44,20 @@ public sealed class BootTests
         }
 
         var elapsed = clock.Elapsed;
+        if (login && !vm.IsCompleted && whileUp is not null)
+        {
+            // The boot's limit is spent; what the caller does gets its own.
+            cts.CancelAfter(LoginLimit);
+            try
+            {
+                whileUp();
+            }
+            finally
+            {
+                console = File.ReadAllText(serial);
+            }
+        }
+
         cts.Cancel();
         try
         {
@@ -67,20 +84,66 @@ public sealed class BootTests
     [Fact]
     public void Debian_vm_sample_boots_with_SeaBIOS_to_a_login_prompt()
     {
-        using var sample = new PackedSample(
-            "debian-vm",
-            $"<PropertyGroup><ElementsPath>{Repo.TestElements}</ElementsPath></PropertyGroup>",
-            """<ItemGroup><Element Include="boot-report" /></ItemGroup>""");
-
-        var run = sample.Build();
-
-        run.Succeeded.ShouldBeTrue(run.Output);
+        using var sample = BuildSampleWithBootReport("debian-vm");
         var image = sample.Output("qcow2");
         ImageProject.Sh($"qemu-img check '{image}'").ShouldContain("No errors were found");
         var boot = Boot(image, BootOptions.SeaBios);
         ShouldHaveBootedCleanly(boot);
         boot.Report!.ShouldContain("root=/dev/vda1");
         HostFiles.MountsUnder(sample.Dir).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void Web_vm_sample_serves_its_app_on_a_forwarded_port()
+    {
+        using var sample = BuildSampleWithBootReport("web-vm");
+        var port = FreePort();
+        string? body = null;
+        var boot = Boot(sample.Output("qcow2"), BootOptions.SeaBios, [(port, 8080)], () => body = GetWithRetry($"http://127.0.0.1:{port}/", TimeSpan.FromSeconds(120)));
+        ShouldHaveBootedCleanly(boot);
+        body.ShouldBe("Hello from DiskImageBuilder web-vm", boot.Console);
+    }
+
+    /// <summary>A sample built through the packed SDK, with the boot-report element added the MSBuild way.</summary>
+    private static PackedSample BuildSampleWithBootReport(string name)
+    {
+        var sample = new PackedSample(
+            name,
+            $"<PropertyGroup><ElementsPath>{Repo.TestElements}</ElementsPath></PropertyGroup>",
+            """<ItemGroup><Element Include="boot-report" /></ItemGroup>""");
+        var run = sample.Build();
+        run.Succeeded.ShouldBeTrue(run.Output);
+        return sample;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>The body of the first successful GET; the service may still be starting after the login prompt.</summary>
+    private static string? GetWithRetry(string url, TimeSpan limit)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            try
+            {
+                return http.GetStringAsync(new Uri(url)).GetAwaiter().GetResult();
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    return null;
+                }
+
+                Thread.Sleep(2000);
+            }
+        }
     }
 
     [Fact]

@@ -41,21 +41,38 @@ public sealed class PhaseRunner
 
         foreach (var script in scripts)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var clock = Stopwatch.StartNew();
-            var prefix = $"[{script.DisplayName}] ";
-            var result = ProcessRunner.Run(Spec(script, shell), line => _log.Message(LogImportance.Normal, prefix + line), cancellationToken);
-            _log.Message(LogImportance.Low, $"{script.DisplayName} ({script.ElementName}) exited {result.ExitCode} after {clock.Elapsed.TotalSeconds:0.00} s");
-            if (result.ExitCode != 0)
-            {
-                throw new DibException(
-                    DibCodes.ScriptFailed,
-                    $"Element '{script.ElementName}': {script.DisplayName} failed with exit code {result.ExitCode} ({script.SourcePath}).{ProcessRunner.FormatTail(result.Tail)}",
-                    new SourceLocation(script.SourcePath));
-            }
+            RunScript(script, shell, cancellationToken);
         }
 
         _log.Message(LogImportance.Normal, $"DiskImageBuilder: {phase.Name} took {phaseClock.Elapsed.TotalSeconds:0.00} s");
+    }
+
+    /// <summary>
+    /// Runs one script the engine generated into a reserved folder of the hooks tree inside the
+    /// image, exactly as a hook script runs (namespaces, environment, log prefix, DIB0040).
+    /// </summary>
+    public void RunGenerated(string hooksFolder, string scriptPath, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var script = new HookScript(new Phase(hooksFolder, InChroot: true), Path.GetFileName(scriptPath), scriptPath, scriptPath, "DiskImageBuilder");
+        RunScript(script, ShellInImage(_rootTree), cancellationToken);
+        _log.Message(LogImportance.Normal, $"DiskImageBuilder: {script.DisplayName} took {clock.Elapsed.TotalSeconds:0.00} s");
+    }
+
+    private void RunScript(HookScript script, string? shell, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var clock = Stopwatch.StartNew();
+        var prefix = $"[{script.DisplayName}] ";
+        var result = ProcessRunner.Run(Spec(script, shell), line => _log.Message(LogImportance.Normal, prefix + line), cancellationToken);
+        _log.Message(LogImportance.Low, $"{script.DisplayName} ({script.ElementName}) exited {result.ExitCode} after {clock.Elapsed.TotalSeconds:0.00} s");
+        if (result.ExitCode != 0)
+        {
+            throw new DibException(
+                DibCodes.ScriptFailed,
+                $"Element '{script.ElementName}': {script.DisplayName} failed with exit code {result.ExitCode} ({script.SourcePath}).{ProcessRunner.FormatTail(result.Tail)}",
+                new SourceLocation(script.SourcePath));
+        }
     }
 
     /// <summary>The shell that sources environment.d inside the image: bash where the image has it (DIB's elements assume bash).</summary>
