@@ -67,6 +67,9 @@ public static class ImageEnvironment
         env["DIB_ROOT_LABEL"] = BlockDevice.DiskImage.RootLabel(request);
         env["DIB_ROOT_FSTYPE"] = BlockDevice.FileSystems.NormalizeType(request.RootFileSystem, null);
 
+        // DIB's cache folder: elements keep what is expensive to fetch there (debian-minimal's base tree).
+        env.TryAdd("DIB_IMAGE_CACHE", Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "image-create"));
+
         if (request.Trace)
         {
             env["DIB_DEBUG_TRACE"] = "1";
