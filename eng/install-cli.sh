@@ -4,9 +4,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eng/pack-cli.sh
+# The repository's nuget.config maps sources per package, which --add-source refuses: give the
+# install a config of its own with the local packages and the NuGet source.
+config=$(mktemp -d)
+trap 'rm -rf "$config"' EXIT
+cat > "$config/nuget.config" <<XML
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="local" value="$PWD/artifacts/packages" />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+  </packageSources>
+</configuration>
+XML
 for tool in DiskImageBuilder.Cli DiskImageBuilder.Cli.ElementInfo; do
   dotnet tool uninstall --global "$tool" >/dev/null 2>&1 || true
-  dotnet tool install --global --add-source artifacts/packages "$tool" --prerelease
+  (cd "$config" && dotnet tool install --global --configfile "$config/nuget.config" "$tool" --prerelease)
 done
 case ":$PATH:" in
   *":$HOME/.dotnet/tools:"*) ;;
