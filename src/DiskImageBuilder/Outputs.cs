@@ -3,14 +3,8 @@ namespace DiskImageBuilder;
 /// <summary>Writes the finished tree to the requested output files.</summary>
 public static class Outputs
 {
-    public static void Write(ImageFormat format, string rootTree, string destination, IBuildLog log, CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-
-        // Written beside the destination and renamed, so a failed or cancelled build never leaves a
-        // half-written image where the user (or MSBuild's up-to-date check) would take it as done.
-        var partial = destination + ".partial";
-        try
+    public static void Write(ImageFormat format, string rootTree, string destination, IBuildLog log, CancellationToken cancellationToken) =>
+        WriteAtomically(destination, log, partial =>
         {
             switch (format.Name)
             {
@@ -20,7 +14,20 @@ public static class Outputs
                 default:
                     throw new DibException(DibCodes.UnknownImageFormat, $"No writer for format '{format.Name}'.");
             }
+        });
 
+    /// <summary>
+    /// Every output file is written beside its destination and renamed, so a failed or cancelled
+    /// build never leaves a half-written image where the user (or MSBuild's up-to-date check)
+    /// would take it as done.
+    /// </summary>
+    public static void WriteAtomically(string destination, IBuildLog log, Action<string> write)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+        var partial = destination + ".partial";
+        try
+        {
+            write(partial);
             File.Move(partial, destination, overwrite: true);
         }
         finally
@@ -28,7 +35,7 @@ public static class Outputs
             File.Delete(partial);
         }
 
-        log.Message(LogImportance.Normal, $"DiskImageBuilder: wrote {destination} ({new FileInfo(destination).Length / (1024 * 1024)} MiB)");
+        log.Message(LogImportance.Normal, $"DiskImageBuilder: wrote {destination} ({(new FileInfo(destination).Length + (1024 * 1024) - 1) / (1024 * 1024)} MiB)");
     }
 
     /// <summary>
