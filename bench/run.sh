@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Benchmark (issue 4): builds samples/debian-vm three ways, side by side in one run, and prints
+# the wall times and ratios as a table:
+#   cold   empty image cache, no obj/bin
+#   warm   after changing one post-install.d script
+#   no-op  nothing changed
+# Targets: warm <= 0.08 x cold, no-op <= 3 s. Needs root and the Debian mirror, like any build.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 DOTNET_NOLOGO=1
+"$repo/eng/host-tools.sh"
+"$repo/eng/pack.sh"
+
+work=$(mktemp -d /var/tmp/dib-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+cp -a "$repo/samples/debian-vm" "$work/"
+cp "$repo/global.json" "$work/"
+cat > "$work/nuget.config" <<XML
+<configuration>
+  <packageSources><clear /><add key="local" value="$repo/artifacts/packages" /><add key="nuget.org" value="https://api.nuget.org/v3/index.json" /></packageSources>
+</configuration>
+XML
+# One post-install.d script to change between the cold and the warm build, the MSBuild way.
+mkdir -p "$work/debian-vm/elements/bench-touch/post-install.d"
+script=$work/debian-vm/elements/bench-touch/post-install.d/50-bench-touch
+printf '#!/bin/sh\necho cold > /etc/bench-touch\n' > "$script"
+chmod +x "$script"
+cat > "$work/Directory.Build.targets" <<XML
+<Project><ItemGroup><Element Include="bench-touch" /></ItemGroup></Project>
+XML
+
+project=$work/debian-vm/debian-vm.dibproj
+build() {
+  local start end
+  start=$(date +%s.%N)
+  dotnet build "$project" -nologo -v:q -p:ImageCacheDirectory="$work/cache" -bl:"$work/$1.binlog" > "$work/$1.log" 2>&1 \
+    || { cat "$work/$1.log" >&2; exit 1; }
+  end=$(date +%s.%N)
+  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }'
+}
+
+cold=$(build cold)
+printf '#!/bin/sh\necho warm > /etc/bench-touch\n' > "$script"
+warm=$(build warm)
+noop=$(build noop)
+
+printf '\n| build | wall time (s) | ratio to cold |\n| --- | ---: | ---: |\n'
+printf '| cold | %.1f | 1.00 |\n' "$cold"
+printf '| warm (one post-install.d script changed) | %.1f | %.3f |\n' "$warm" "$(awk -v a="$warm" -v b="$cold" 'BEGIN { print a / b }')"
+printf '| no-op | %.1f | %.3f |\n' "$noop" "$(awk -v a="$noop" -v b="$cold" 'BEGIN { print a / b }')"
+printf '\ntargets: warm <= 0.08 x cold, no-op <= 3 s\n'
