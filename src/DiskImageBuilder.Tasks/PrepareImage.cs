@@ -143,6 +143,7 @@ public sealed class PrepareImage : MSBuildTask
         var (files, services) = Content(project);
         var formats = string.IsNullOrWhiteSpace(ImageFormat) ? [DiskImageBuilder.ImageFormats.Default] : new[] { ImageFormat! };
         DiskImageBuilder.ImageFormats.Parse(formats, PropertyLocation(project, "ImageFormat"));
+        var rootFileSystem = FileSystems.NormalizeType(RootFileSystem, PropertyLocation(project, "RootFileSystem"));
         return new BuildRequest
         {
             ImageName = ImageName,
@@ -161,9 +162,9 @@ public sealed class PrepareImage : MSBuildTask
             Trace = Trace,
             BootMode = BootModes.Normalize(BootMode, PropertyLocation(project, "BootMode")),
             ImageSize = Blank(ImageSize) ? null : RequestValues.ParseImageSize(ImageSize!, "ImageSize", PropertyLocation(project, "ImageSize")),
-            RootFileSystem = FileSystems.NormalizeType(RootFileSystem, PropertyLocation(project, "RootFileSystem")),
+            RootFileSystem = rootFileSystem,
             RootLabel = Blank(RootLabel) ? null : RequestValues.ParseRootLabel(
-                RootLabel!.Trim(), "RootLabel", PropertyLocation(project, "RootLabel"), FileSystems.MaxLabelLength(FileSystems.NormalizeType(RootFileSystem, null))),
+                RootLabel!.Trim(), "RootLabel", PropertyLocation(project, "RootLabel"), FileSystems.MaxLabelLength(rootFileSystem)),
             MkfsOptions = Blank(MkfsOptions) ? null : MkfsOptions,
             MaxOnlineResize = Blank(MaxOnlineResize) ? null : RequestValues.ParseCount(MaxOnlineResize!, "MaxOnlineResize", PropertyLocation(project, "MaxOnlineResize")),
             NoCompression = !ImageCompress,

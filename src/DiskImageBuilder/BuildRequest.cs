@@ -69,7 +69,7 @@ public sealed record BuildRequest
     public string BootMode { get; init; } = BlockDevice.BootModes.Bios;
 
     /// <summary>ext4 (default) or xfs (DIB's FS_TYPE).</summary>
-    public string? RootFileSystem { get; init; }
+    public string RootFileSystem { get; init; } = BlockDevice.FileSystems.Ext4;
 
     /// <summary>DIB's --root-label.</summary>
     public string? RootLabel { get; init; }

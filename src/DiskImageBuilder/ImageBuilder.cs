@@ -20,15 +20,19 @@ public static class ImageBuilder
         var total = Stopwatch.StartNew();
         var formats = ImageFormats.Parse(request.Formats, Where(request));
         BreakPoints.Parse(request.BreakPoints, Where(request));
-        var bootMode = BlockDevice.BootModes.Normalize(request.BootMode, Where(request));
-        var fsType = BlockDevice.FileSystems.NormalizeType(request.RootFileSystem, Where(request));
-        RequestValues.ParseRootLabel(BlockDevice.DiskImage.RootLabel(request), "RootLabel", Where(request), BlockDevice.FileSystems.MaxLabelLength(fsType));
+        // Validated and normalised once here; every later stage reads the request's canonical values.
+        request = request with
+        {
+            BootMode = BlockDevice.BootModes.Normalize(request.BootMode, Where(request)),
+            RootFileSystem = BlockDevice.FileSystems.NormalizeType(request.RootFileSystem, Where(request)),
+        };
+        RequestValues.ParseRootLabel(BlockDevice.DiskImage.RootLabel(request), "RootLabel", Where(request), BlockDevice.FileSystems.MaxLabelLength(request.RootFileSystem));
         var repository = new ElementRepository(request.ElementsPath);
         var elements = ElementResolver.Resolve(repository, request.Elements, request.SkipBaseElement);
         log.Message(LogImportance.Normal, $"DiskImageBuilder: elements: {string.Join(' ', elements.Names)}");
 
         HostTools.CheckRoot();
-        HostTools.Check(HostTools.Engine.Concat(HostTools.ForElements(elements.Elements)).Concat(BlockDevice.DiskImage.HostTools(formats, bootMode, fsType)));
+        HostTools.Check(HostTools.Engine.Concat(HostTools.ForElements(elements.Elements)).Concat(BlockDevice.DiskImage.HostTools(formats, request.BootMode, request.RootFileSystem)));
 
         var work = Path.GetFullPath(request.WorkDirectory);
         HostFiles.RemoveTree(work);

@@ -65,7 +65,7 @@ public static class ImageEnvironment
         // The disk the image will live on, for the bootloader and vm elements (fstab, grub.cfg).
         env["DIB_BOOT_MODE"] = request.BootMode;
         env["DIB_ROOT_LABEL"] = BlockDevice.DiskImage.RootLabel(request);
-        env["DIB_ROOT_FSTYPE"] = BlockDevice.FileSystems.NormalizeType(request.RootFileSystem, null);
+        env["DIB_ROOT_FSTYPE"] = request.RootFileSystem;
 
         // DIB's cache folder: elements keep what is expensive to fetch there (debian-minimal's base tree).
         env.TryAdd("DIB_IMAGE_CACHE", Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "image-create"));

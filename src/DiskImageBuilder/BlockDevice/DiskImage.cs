@@ -78,8 +78,8 @@ public static class DiskImage
     public static IReadOnlyList<string> Create(
         BuildRequest request, string tree, string work, IReadOnlyList<ImageFormat> formats, IBuildLog log, CancellationToken cancellationToken)
     {
-        var bootMode = BootModes.Normalize(request.BootMode, null);
-        var fsType = FileSystems.NormalizeType(request.RootFileSystem, null);
+        var bootMode = request.BootMode;
+        var fsType = request.RootFileSystem;
         var label = RootLabel(request);
         RequireKernel(tree);
         if (BootModes.NeedsBios(bootMode))
@@ -155,7 +155,7 @@ public static class DiskImage
 
     /// <summary>The root filesystem's label: the user's, or DIB's default for the filesystem type.</summary>
     public static string RootLabel(BuildRequest request) =>
-        string.IsNullOrWhiteSpace(request.RootLabel) ? FileSystems.DefaultLabel(FileSystems.NormalizeType(request.RootFileSystem, null)) : request.RootLabel;
+        string.IsNullOrWhiteSpace(request.RootLabel) ? FileSystems.DefaultLabel(request.RootFileSystem) : request.RootLabel;
 
     /// <summary>The ESP's files leave the root tree (the ESP is mounted over the empty folder at boot).</summary>
     private static void MoveEspContent(string tree, string espContent, string bootMode)
