@@ -34,12 +34,14 @@ public static class DiskImageCreate
     private static readonly OptionSpec NoTmpfs = new(null, "no-tmpfs");
     private static readonly OptionSpec MinTmpfs = new(null, "min-tmpfs", ArgumentKind.Required);
     private static readonly OptionSpec LogFile = new(null, "logfile", ArgumentKind.Required);
+    private static readonly OptionSpec NoPhaseCache = new(null, "no-phase-cache");
+    private static readonly OptionSpec ImageCacheMaxSize = new(null, "image-cache-max-size", ArgumentKind.Required);
 
     public static readonly IReadOnlyList<OptionSpec> Options =
     [
         Arch, Output, Types, Trace, NoCompress, ClearEnv, SkipBase, Packages, Help, Version, ImageSize, ImageCache,
         MaxOnlineResize, MkfsOptions, QemuImgOptions, RootLabel, InstallType, DockerTarget, Checksum, Offline,
-        NoTmpfs, MinTmpfs, LogFile,
+        NoTmpfs, MinTmpfs, LogFile, NoPhaseCache, ImageCacheMaxSize,
     ];
 
     public const string Usage = """
@@ -67,6 +69,8 @@ public static class DiskImageCreate
           --no-tmpfs            accepted: the tree is never built in tmpfs here
           --min-tmpfs GB        accepted: the tree is never built in tmpfs here
           --logfile FILE        also write the build log to FILE
+          --no-phase-cache      run every phase: no phase snapshots restored or saved
+          --image-cache-max-size SIZE  bound on the phase snapshots in the cache (default 20G)
           -h, --help            show this help
           --version             show the version
 
@@ -188,6 +192,8 @@ public static class DiskImageCreate
             BootMode = BlockDevice.BootModes.Normalize(context.Variable("DIB_BOOT_MODE"), new SourceLocation("environment variable DIB_BOOT_MODE")),
             RootFileSystem = BlockDevice.FileSystems.NormalizeType(context.Variable("FS_TYPE"), new SourceLocation("environment variable FS_TYPE")),
             DockerTarget = Last(DockerTarget),
+            PhaseCache = !Has(NoPhaseCache),
+            ImageCacheMaxSize = Last(ImageCacheMaxSize) is { } max ? RequestValues.ParseImageSize(max, "--image-cache-max-size", null) : null,
             Checksums = checksums.Count == 0 ? []
                 : checksums[^1] is { } kinds ? RequestValues.ParseChecksums(kinds, "--checksum", null) : RequestValues.ChecksumKinds,
         };

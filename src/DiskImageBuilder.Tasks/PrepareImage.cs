@@ -79,6 +79,12 @@ public sealed class PrepareImage : MSBuildTask
     /// <summary>Checksum files to write beside each image: sha256, md5 (';' or ',' separated).</summary>
     public string? ImageChecksum { get; set; }
 
+    /// <summary>true: every phase runs, no snapshots are restored or saved.</summary>
+    public bool DisablePhaseCache { get; set; }
+
+    /// <summary>Bound on the phase snapshots in the image cache (20G, 512M, …).</summary>
+    public string? ImageCacheMaxSize { get; set; }
+
     [Required]
     public string OutputDirectory { get; set; } = string.Empty;
 
@@ -170,6 +176,8 @@ public sealed class PrepareImage : MSBuildTask
             NoCompression = !ImageCompress,
             QemuImgOptions = Blank(QemuImgOptions) ? null : QemuImgOptions,
             Checksums = Blank(ImageChecksum) ? [] : RequestValues.ParseChecksums(ImageChecksum!.Replace(';', ','), "ImageChecksum", PropertyLocation(project, "ImageChecksum")),
+            PhaseCache = !DisablePhaseCache,
+            ImageCacheMaxSize = Blank(ImageCacheMaxSize) ? null : RequestValues.ParseImageSize(ImageCacheMaxSize!, "ImageCacheMaxSize", PropertyLocation(project, "ImageCacheMaxSize")),
             ProjectFile = project,
         };
     }

@@ -83,6 +83,12 @@ public sealed record BuildRequest
     /// <summary>DIB's -u: do not compress the image.</summary>
     public bool NoCompression { get; init; }
 
+    /// <summary>Restore unchanged phases from snapshots in the image cache and snapshot the ones that run (DisablePhaseCache=true: false).</summary>
+    public bool PhaseCache { get; init; } = true;
+
+    /// <summary>Bound on the phase snapshots in the image cache, in bytes; least recently used ones go first.</summary>
+    public long? ImageCacheMaxSize { get; init; }
+
     /// <summary>Where property errors point (the .dibproj).</summary>
     public string? ProjectFile { get; init; }
 

@@ -2,7 +2,7 @@ namespace DiskImageBuilder;
 
 /// <summary>
 /// Every diagnostic code the product emits, in one place. Codes are never reused.
-/// 00xx elements and hooks, 002x project input, 003x host, 004x phases, 005x outputs, 01xx tools,
+/// 00xx elements and hooks, 002x project input, 003x host, 004x phases, 005x outputs, 006x phase cache, 01xx tools,
 /// 02xx disks and partition tables, 03xx files and apps composed into the image, 09xx internal.
 /// </summary>
 public static class DibCodes
@@ -28,6 +28,8 @@ public static class DibCodes
     public const string NoRootTree = "DIB0043";
     public const string StoppedAtBreakPoint = "DIB0044";
     public const string OutputFailed = "DIB0050";
+    public const string PhaseCacheUnavailable = "DIB0060";
+    public const string SnapshotInvalid = "DIB0061";
     public const string ToolFailed = "DIB0100";
     public const string PartitionLayoutDoesNotFit = "DIB0200";
     public const string InvalidPartitionLayout = "DIB0201";

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DiskImageBuilder.Elements;
 using DiskImageBuilder.Hooks;
+using DiskImageBuilder.Snapshots;
 
 namespace DiskImageBuilder;
 
@@ -35,8 +36,10 @@ public static class ImageBuilder
         HostTools.Check(HostTools.Engine.Concat(HostTools.ForElements(elements.Elements)).Concat(BlockDevice.DiskImage.HostTools(formats, request.BootMode, request.RootFileSystem)));
 
         var work = Path.GetFullPath(request.WorkDirectory);
+        OverlayRoot.UnmountStale(work);
         HostFiles.RemoveTree(work);
         BreakPoints? breaks = null;
+        PhaseCache? cache = null;
         try
         {
             var root = Path.Combine(work, "root");
@@ -51,9 +54,15 @@ public static class ImageBuilder
 
             var runner = new PhaseRunner(hooks, root, env, log);
             breaks = new BreakPoints(request.BreakPoints, interactive, work, root, runner.HostEnvironment(), log);
+            var steps = Steps(runner, root, breaks, content);
+            cache = OpenPhaseCache(request, env, elements, hooksRoot, steps, root, log);
             try
             {
-                RunPhases(runner, root, breaks, content, cancellationToken);
+                for (var i = cache?.Restored ?? 0; i < steps.Count; i++)
+                {
+                    steps[i].Run(cancellationToken);
+                    cache?.AfterStep(i);
+                }
             }
             catch (DibException failure) when (failure.Diagnostics.All(d => d.Code != DibCodes.StoppedAtBreakPoint))
             {
@@ -88,6 +97,8 @@ public static class ImageBuilder
         }
         finally
         {
+            cache?.Dispose();
+
             // A build stopped at a break point leaves its tree for the user to inspect.
             if (breaks?.Stopped != true)
             {
@@ -96,36 +107,56 @@ public static class ImageBuilder
         }
     }
 
+    /// <summary>One step of the build: a phase, or the generated step installing ImageFile items and apps.</summary>
+    private sealed record Step(string Name, Action<CancellationToken> Run);
+
     /// <param name="content">The generated script installing ImageFile items and apps, if any.</param>
-    private static void RunPhases(PhaseRunner runner, string root, BreakPoints breaks, string? content, CancellationToken cancellationToken)
+    private static List<Step> Steps(PhaseRunner runner, string root, BreakPoints breaks, string? content)
     {
-        void Run(Phase phase)
+        Step Run(Phase phase, bool network = false) => new(phase.Name, cancellationToken =>
         {
             breaks.Before(phase, cancellationToken);
-            runner.Run(phase, cancellationToken);
-            breaks.After(phase, cancellationToken);
-        }
-
-        Run(Phase.Root);
-        Run(Phase.ExtraData);
-        PhaseRunner.ShellInImage(root);
-        using (new ResolvConfSwap(root))
-        {
-            Run(Phase.PreInstall);
-            Run(Phase.Install);
-
-            // After the packages (so owners and service users resolve), before post-install.d (so its scripts see the files).
-            if (content is not null)
+            if (phase == Phase.PreInstall)
             {
-                runner.RunGenerated(ImageContent.HooksDir, content, cancellationToken);
+                PhaseRunner.ShellInImage(root);
             }
 
-            Run(Phase.PostInstall);
+            // Per phase, so no snapshot ever holds the host's resolv.conf.
+            using (network ? new ResolvConfSwap(root) : null)
+            {
+                runner.Run(phase, cancellationToken);
+            }
+
+            breaks.After(phase, cancellationToken);
+        });
+
+        var steps = new List<Step> { Run(Phase.Root), Run(Phase.ExtraData), Run(Phase.PreInstall, network: true), Run(Phase.Install, network: true) };
+
+        // After the packages (so owners and service users resolve), before post-install.d (so its scripts see the files).
+        if (content is not null)
+        {
+            steps.Add(new Step(ImageContent.HooksDir, cancellationToken => runner.RunGenerated(ImageContent.HooksDir, content, cancellationToken)));
         }
 
-        Run(Phase.BlockDevice);
-        Run(Phase.Finalise);
-        Run(Phase.Cleanup);
+        steps.AddRange([Run(Phase.PostInstall, network: true), Run(Phase.BlockDevice), Run(Phase.Finalise), Run(Phase.Cleanup)]);
+        return steps;
+    }
+
+    private static PhaseCache? OpenPhaseCache(
+        BuildRequest request, Dictionary<string, string> env, ResolvedElements elements, string hooksRoot, List<Step> steps, string root, IBuildLog log)
+    {
+        var why = !request.PhaseCache ? "DisablePhaseCache is set"
+            : request.BreakPoints.Count > 0 ? "break points need every phase to run"
+            : null;
+        if (why is not null)
+        {
+            log.Message(LogImportance.Normal, $"DiskImageBuilder: phase snapshots off: {why}");
+            return null;
+        }
+
+        var inputs = BuildInputs.Compute(hooksRoot, env, elements.Names, [.. steps.Select(s => s.Name)], PhaseRunner.EngineScripts);
+        var image = Path.Combine(Path.GetFullPath(request.OutputDirectory), request.ImageName);
+        return PhaseCache.Open(env["DIB_IMAGE_CACHE"], root, inputs, image, request.ImageCacheMaxSize ?? PhaseCache.DefaultMaxBytes, log);
     }
 
     private static SourceLocation? Where(BuildRequest request) =>

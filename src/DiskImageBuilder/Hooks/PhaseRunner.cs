@@ -15,6 +15,9 @@ public sealed class PhaseRunner
     private static readonly Lazy<string> HostWrapper = new(() => Resources.Get("run-hook.sh"));
     private static readonly Lazy<string> ChrootWrapper = new(() => Resources.Get("run-in-chroot.sh"));
 
+    /// <summary>The wrappers every script runs through: part of every phase snapshot's key.</summary>
+    public static IEnumerable<string> EngineScripts => [HostWrapper.Value, ChrootWrapper.Value];
+
     private readonly HooksTree _hooks;
     private readonly string _rootTree;
     private readonly IReadOnlyDictionary<string, string> _environment;

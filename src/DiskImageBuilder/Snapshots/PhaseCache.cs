@@ -1,0 +1,136 @@
+using System.Diagnostics;
+
+namespace DiskImageBuilder.Snapshots;
+
+/// <summary>
+/// Runs a build's steps over phase snapshots. The tree is an overlay of committed layers; the
+/// newest chain of layers whose keys still match is restored (mounted, not copied), the remaining
+/// steps run, and each one's changes are committed as a new layer under its key. Anything that
+/// stops the cache from working (no overlay support, an odd cache path) is a warning, never a
+/// failed build: the build then runs every step on a plain directory.
+/// </summary>
+public sealed class PhaseCache : IDisposable
+{
+    /// <summary>ImageCacheMaxSize when unset.</summary>
+    public const long DefaultMaxBytes = 20L << 30;
+
+    private readonly SnapshotStore _store;
+    private readonly OverlayRoot _overlay;
+    private readonly BuildInputs _inputs;
+    private readonly IReadOnlyList<string> _keys;
+    private readonly string _image;
+    private readonly long _maxBytes;
+    private readonly IBuildLog _log;
+    private readonly List<Layer> _chain = [];
+    private string _upper = string.Empty;
+    private int _mounts;
+
+    private PhaseCache(SnapshotStore store, string root, BuildInputs inputs, string image, long maxBytes, IBuildLog log)
+    {
+        _store = store;
+        _overlay = new OverlayRoot(root);
+        _inputs = inputs;
+        _keys = inputs.Keys();
+        _image = image;
+        _maxBytes = maxBytes;
+        _log = log;
+    }
+
+    /// <summary>How many steps, from the first, the restored tree already holds.</summary>
+    public int Restored => _chain.Count;
+
+    /// <param name="image">Identifies the image across builds (its output path), to say what changed since its last build.</param>
+    public static PhaseCache? Open(string cacheDirectory, string root, BuildInputs inputs, string image, long maxBytes, IBuildLog log)
+    {
+        SnapshotStore? store = null;
+        PhaseCache? cache = null;
+        try
+        {
+            store = SnapshotStore.Open(cacheDirectory);
+            cache = new PhaseCache(store, root, inputs, image, maxBytes, log);
+            cache.Restore();
+            return cache;
+        }
+        catch (Exception e) when (e is DibException or IOException or UnauthorizedAccessException)
+        {
+            if (cache?._overlay.Mounted == true)
+            {
+                cache._overlay.Unmount();
+            }
+
+            store?.Dispose();
+            var reason = e is DibException dib ? string.Join(" ", dib.Diagnostics.Select(d => d.Message)) : e.Message;
+            log.Warning(new Diagnostic(DibCodes.PhaseCacheUnavailable, $"Phase snapshots are off for this build, every phase runs: {reason}"));
+            return null;
+        }
+    }
+
+    /// <summary>Commits the changes of step <paramref name="index"/> as its snapshot and starts a fresh layer for the next.</summary>
+    public void AfterStep(int index)
+    {
+        var clock = Stopwatch.StartNew();
+        var upperTree = Path.Combine(_upper, "tree");
+        _overlay.KeepHardLinks(upperTree);
+        _overlay.Unmount();
+        var layer = _store.Commit(_keys[index], index == 0 ? null : _keys[index - 1], _inputs.Steps[index].Name, _upper);
+        _chain.Add(layer);
+        SnapshotStore.Touch([layer]);
+        MountNext();
+        _log.Message(LogImportance.Low, $"DiskImageBuilder: snapshot of {_inputs.Steps[index].Name} saved as {layer.Directory} ({clock.Elapsed.TotalSeconds:0.00} s)");
+    }
+
+    public void Dispose()
+    {
+        _overlay.Unmount();
+        _store.RecordInputs(_image, _inputs);
+        var evicted = _store.Evict(_maxBytes);
+        if (evicted is { Layers: > 0 } e)
+        {
+            _log.Message(LogImportance.Normal, $"DiskImageBuilder: phase cache: evicted {e.Layers} least recently used snapshot(s), {e.Evicted >> 20} MiB; {e.Kept >> 20} MiB kept (ImageCacheMaxSize {_maxBytes >> 20} MiB)");
+        }
+
+        _store.Dispose();
+    }
+
+    private void Restore()
+    {
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < _keys.Count; i++)
+        {
+            var layer = _store.Find(_keys[i], i == 0 ? null : _keys[i - 1], out var problem);
+            if (problem is not null)
+            {
+                _log.Warning(new Diagnostic(
+                    DibCodes.SnapshotInvalid,
+                    $"The snapshot after {_inputs.Steps[i].Name} in {_store.Directory} is damaged ({problem}); it was set aside and the step runs again."));
+            }
+
+            if (layer is null)
+            {
+                break;
+            }
+
+            _chain.Add(layer);
+        }
+
+        SnapshotStore.Touch(_chain);
+        MountNext();
+        var steps = _inputs.Steps.Select(s => s.Name).ToList();
+        if (Restored > 0)
+        {
+            _log.Message(LogImportance.High, $"DiskImageBuilder: restored {string.Join(", ", steps.Take(Restored))} from phase snapshots ({clock.Elapsed.TotalSeconds:0.00} s)");
+        }
+
+        _log.Message(LogImportance.High, Restored == steps.Count
+            ? "DiskImageBuilder: every phase restored; only the outputs are written"
+            : $"DiskImageBuilder: {steps[Restored]}{(Restored < steps.Count - 1 ? " and later phases" : string.Empty)} run: {_inputs.WhyRuns(Restored, _store.PreviousInputs(_image))}");
+    }
+
+    private void MountNext()
+    {
+        _upper = _store.NewLayerFolder($"layer-{_mounts}");
+        var lowers = _chain.AsEnumerable().Reverse().Select(l => l.Tree).Where(t => Directory.EnumerateFileSystemEntries(t).Any()).Append(_store.Empty).ToList();
+        _overlay.Mount(lowers, Path.Combine(_upper, "tree"), Path.Combine(_store.Staging, $"work-{_mounts}"));
+        _mounts++;
+    }
+}
