@@ -66,8 +66,8 @@ public static class DiskImageCreate
           --docker-target NAME  docker image name (for the docker format)
           --checksum[=KINDS]    write checksum files: md5 and sha256, or KINDS of md5,sha256
           --offline             do not refresh caches from the network (DIB_OFFLINE=1)
-          --no-tmpfs            accepted: the tree is never built in tmpfs here
-          --min-tmpfs GB        accepted: the tree is never built in tmpfs here
+          --no-tmpfs            assemble the disk on disk, not in RAM (/dev/shm) (DIB_NO_TMPFS=1)
+          --min-tmpfs GB        accepted and ignored: RAM is used when MemAvailable allows
           --logfile FILE        also write the build log to FILE
           --no-phase-cache      run every phase: no phase snapshots restored or saved
           --image-cache-max-size SIZE  bound on the phase snapshots in the cache (default 20G)
@@ -158,14 +158,15 @@ public static class DiskImageCreate
 
         var outputPath = Path.GetFullPath(Last(Output) ?? "image", context.CurrentDirectory);
         var notes = new List<string>();
-        if (Has(NoTmpfs) || Has(MinTmpfs))
+        if (Has(NoTmpfs))
         {
-            if (Last(MinTmpfs) is { } minTmpfs)
-            {
-                RequestValues.ParseCount(minTmpfs, "--min-tmpfs", null);
-            }
+            explicitEnv["DIB_NO_TMPFS"] = "1";
+        }
 
-            notes.Add("--no-tmpfs/--min-tmpfs: accepted and ignored; this builder never puts the image tree in tmpfs (it is built in the work directory on disk).");
+        if (Last(MinTmpfs) is { } minTmpfs)
+        {
+            RequestValues.ParseCount(minTmpfs, "--min-tmpfs", null);
+            notes.Add("--min-tmpfs: accepted and ignored; the disk stage uses RAM (/dev/shm) when MemAvailable allows, --no-tmpfs turns that off.");
         }
 
         var checksums = options.Where(o => o.Option == Checksum).Select(o => o.Value).ToList();

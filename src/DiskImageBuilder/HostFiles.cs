@@ -3,8 +3,8 @@ namespace DiskImageBuilder;
 /// <summary>Small file-system facts and actions the build needs on the host.</summary>
 public static class HostFiles
 {
-    /// <summary>Mount points at or below <paramref name="directory"/>, read from /proc/self/mountinfo; only those of <paramref name="source"/> if given.</summary>
-    public static IReadOnlyList<string> MountsUnder(string directory, string? source = null)
+    /// <summary>Mount points at or below <paramref name="directory"/>, read from /proc/self/mountinfo.</summary>
+    public static IReadOnlyList<string> MountsUnder(string directory)
     {
         var prefix = Path.GetFullPath(directory).TrimEnd('/');
         var result = new List<string>();
@@ -17,12 +17,6 @@ public static class HostFiles
             }
 
             var mountPoint = Unescape(fields[4]);
-            var separator = Array.IndexOf(fields, "-");
-            if (source is not null && (separator < 0 || separator + 2 >= fields.Length || Unescape(fields[separator + 2]) != source))
-            {
-                continue;
-            }
-
             if (mountPoint == prefix || mountPoint.StartsWith(prefix + "/", StringComparison.Ordinal))
             {
                 result.Add(mountPoint);

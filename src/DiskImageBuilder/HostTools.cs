@@ -18,6 +18,7 @@ public static class HostTools
     public static readonly IReadOnlyList<HostTool> Engine =
     [
         new("unshare", "util-linux"),
+        new("nsenter", "util-linux"),
         new("mount", "mount"),
         new("chroot", "coreutils"),
         new("mknod", "coreutils"),

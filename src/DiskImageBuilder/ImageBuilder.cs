@@ -36,7 +36,6 @@ public static class ImageBuilder
         HostTools.Check(HostTools.Engine.Concat(HostTools.ForElements(elements.Elements)).Concat(BlockDevice.DiskImage.HostTools(formats, request.BootMode, request.RootFileSystem)));
 
         var work = Path.GetFullPath(request.WorkDirectory);
-        OverlayRoot.UnmountStale(work);
         HostFiles.RemoveTree(work);
         BreakPoints? breaks = null;
         PhaseCache? cache = null;
@@ -52,10 +51,11 @@ public static class ImageBuilder
             ImageContent.CheckCollisions(request.Files, request.Services, []);
             var content = ImageContent.Stage(hooksRoot, request.Files, request.Services);
 
-            var runner = new PhaseRunner(hooks, root, env, log);
+            cache = OpenPhaseCache(request, env, elements, hooksRoot, StepNames(content is not null), root, log);
+            var tree = cache?.TreeView ?? root;
+            var runner = new PhaseRunner(hooks, root, env, log) { TreeView = tree, Enter = cache?.Enter ?? [] };
             breaks = new BreakPoints(request.BreakPoints, interactive, work, root, runner.HostEnvironment(), log);
-            var steps = Steps(runner, root, breaks, content);
-            cache = OpenPhaseCache(request, env, elements, hooksRoot, steps, root, log);
+            var steps = Steps(runner, tree, breaks, content);
             try
             {
                 for (var i = cache?.Restored ?? 0; i < steps.Count; i++)
@@ -70,7 +70,7 @@ public static class ImageBuilder
                 throw;
             }
 
-            var mountPoint = Path.Combine(root, PhaseRunner.InTargetHooks.TrimStart('/'));
+            var mountPoint = Path.Combine(tree, PhaseRunner.InTargetHooks.TrimStart('/'));
             if (Directory.Exists(mountPoint))
             {
                 Directory.Delete(mountPoint, recursive: false);
@@ -81,13 +81,13 @@ public static class ImageBuilder
             foreach (var format in formats.Where(f => !f.IsDisk))
             {
                 var path = Path.Combine(Path.GetFullPath(request.OutputDirectory), $"{request.ImageName}.{format.Extension}");
-                Outputs.Write(format, root, path, log, cancellationToken);
+                Outputs.Write(format, tree, path, log, cancellationToken);
                 outputs.Add(path);
             }
 
             if (formats.Any(f => f.IsDisk))
             {
-                outputs.AddRange(BlockDevice.DiskImage.Create(request, root, work, formats, log, cancellationToken));
+                outputs.AddRange(BlockDevice.DiskImage.Create(request, tree, work, formats, log, cancellationToken));
             }
 
             BlockDevice.DiskImage.WriteChecksums(outputs, request.Checksums);
@@ -110,6 +110,10 @@ public static class ImageBuilder
     /// <summary>One step of the build: a phase, or the generated step installing ImageFile items and apps.</summary>
     private sealed record Step(string Name, Action<CancellationToken> Run);
 
+    private static List<string> StepNames(bool hasContent) =>
+        [.. Phase.All.Take(4).Select(p => p.Name), .. hasContent ? [ImageContent.HooksDir] : Array.Empty<string>(), .. Phase.All.Skip(4).Select(p => p.Name)];
+
+    /// <param name="root">The tree as the engine reaches it.</param>
     /// <param name="content">The generated script installing ImageFile items and apps, if any.</param>
     private static List<Step> Steps(PhaseRunner runner, string root, BreakPoints breaks, string? content)
     {
@@ -139,11 +143,12 @@ public static class ImageBuilder
         }
 
         steps.AddRange([Run(Phase.PostInstall, network: true), Run(Phase.BlockDevice), Run(Phase.Finalise), Run(Phase.Cleanup)]);
+        Debug.Assert(steps.Select(s => s.Name).SequenceEqual(StepNames(content is not null)), "step names and steps agree");
         return steps;
     }
 
     private static PhaseCache? OpenPhaseCache(
-        BuildRequest request, Dictionary<string, string> env, ResolvedElements elements, string hooksRoot, List<Step> steps, string root, IBuildLog log)
+        BuildRequest request, Dictionary<string, string> env, ResolvedElements elements, string hooksRoot, List<string> steps, string root, IBuildLog log)
     {
         var why = !request.PhaseCache ? "DisablePhaseCache is set"
             : request.BreakPoints.Count > 0 ? "break points need every phase to run"
@@ -154,7 +159,7 @@ public static class ImageBuilder
             return null;
         }
 
-        var inputs = BuildInputs.Compute(hooksRoot, env, elements.Names, [.. steps.Select(s => s.Name)], PhaseRunner.EngineScripts);
+        var inputs = BuildInputs.Compute(hooksRoot, env, elements.Names, steps, PhaseRunner.EngineScripts);
         var image = Path.Combine(Path.GetFullPath(request.OutputDirectory), request.ImageName);
         return PhaseCache.Open(env["DIB_IMAGE_CACHE"], root, inputs, image, request.ImageCacheMaxSize ?? PhaseCache.DefaultMaxBytes, log);
     }

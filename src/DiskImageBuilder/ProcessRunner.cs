@@ -134,6 +134,33 @@ public static class ProcessRunner
         return result;
     }
 
+    /// <summary>
+    /// Starts a program that runs until disposed, tethered to us: its stdin is a pipe only this
+    /// process holds, so it reads end-of-file (and should exit) when we end, however we end.
+    /// </summary>
+    public static TetheredProcess StartTethered(ProcessSpec spec)
+    {
+        var psi = new ProcessStartInfo(spec.FileName)
+        {
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = spec.WorkingDirectory ?? "/",
+        };
+        foreach (var a in spec.Arguments)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        try
+        {
+            return new TetheredProcess(Process.Start(psi)!);
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new DibException(DibCodes.ToolFailed, $"Could not start '{spec.FileName}': {ex.Message}");
+        }
+    }
+
     public static string FormatTail(IReadOnlyList<string> tail) =>
         tail.Count == 0 ? string.Empty : $" Last {tail.Count} lines of output:{Environment.NewLine}{string.Join(Environment.NewLine, tail)}";
 
@@ -159,7 +186,7 @@ public static class ProcessRunner
         return null;
     }
 
-    private static void Kill(Process process)
+    internal static void Kill(Process process)
     {
         try
         {
@@ -173,5 +200,29 @@ public static class ProcessRunner
         {
             // Raced with exit.
         }
+    }
+}
+
+/// <summary>A process started by <see cref="ProcessRunner.StartTethered"/>: ends when disposed or when we end.</summary>
+public sealed class TetheredProcess : IDisposable
+{
+    private readonly Process _process;
+
+    internal TetheredProcess(Process process) => _process = process;
+
+    public int Id => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public void Dispose()
+    {
+        _process.StandardInput.Close();
+        if (!_process.WaitForExit(TimeSpan.FromSeconds(5)))
+        {
+            ProcessRunner.Kill(_process);
+            _process.WaitForExit();
+        }
+
+        _process.Dispose();
     }
 }

@@ -27,7 +27,7 @@ public sealed class CliOptionTests
             "-a", "aarch64", "-o", "out/web", "-t", "tar", "-x", "-u", "-n", "-p", "less,vim", "-p", "curl",
             "--image-size", "2G", "--image-cache", "cache", "--max-online-resize", "1000", "--mkfs-options", "-O ^has_journal",
             "--qemu-img-options", "compat=1.1", "--root-label", "rootfs", "--install-type", "package", "--docker-target", "me/img",
-            "--checksum", "--offline", "--no-tmpfs", "--min-tmpfs", "2", "--logfile", "build.log", "busybox-tree");
+            "--checksum", "--offline", "--no-tmpfs", "--min-tmpfs", "2", "--logfile", "build.log", "--no-phase-cache", "--image-cache-max-size", "5G", "busybox-tree");
 
         var r = command.Request;
         r.Architecture.ShouldBe("arm64");
@@ -50,12 +50,15 @@ public sealed class CliOptionTests
         r.Environment["DIB_IMAGE_CACHE"].ShouldBe(dir.Combine("cache"));
         r.Environment["DIB_DEFAULT_INSTALLTYPE"].ShouldBe("package");
         r.Environment["DIB_OFFLINE"].ShouldBe("1");
+        r.Environment["DIB_NO_TMPFS"].ShouldBe("1");
         r.Environment["DIB_FROM_CALLER"].ShouldBe("yes");
         r.Environment.ContainsKey("PATH").ShouldBeFalse();
         r.Elements.Select(e => e.Name).ShouldBe(["busybox-tree"]);
         r.ElementsPath.ShouldBe([Repo.TestElements, Repo.Elements]);
         command.LogFile.ShouldBe(dir.Combine("build.log"));
-        command.Notes.ShouldHaveSingleItem().ShouldContain("never puts the image tree in tmpfs");
+        command.Notes.ShouldHaveSingleItem().ShouldContain("--min-tmpfs: accepted and ignored");
+        r.PhaseCache.ShouldBeFalse();
+        r.ImageCacheMaxSize.ShouldBe(5L << 30);
         var json = r.ToJson();
         json.ShouldContain("\"MaxOnlineResize\": 1000");
         BuildRequest.FromJson(json).ToJson().ShouldBe(json);

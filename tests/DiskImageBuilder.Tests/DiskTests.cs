@@ -149,7 +149,8 @@ public sealed class DiskTests
             "<PropertyGroup><ImageFormat>raw</ImageFormat><BootMode>uefi</BootMode></PropertyGroup>",
             """<Element Include="host-grub" /><Element Include="no-efi" />""");
         p.Write("elements/no-efi/cleanup.d/10-drop-efi", "#!/bin/sh\nrm -rf \"$TARGET_ROOT/boot/efi/EFI\"\n");
-        var e = p.Build().Errors.ShouldHaveSingleItem();
+        var run = p.Build();
+        var e = run.Errors.ShouldHaveSingleItem(run.Output);
         e.Code.ShouldBe("DIB0211");
         e.Text.ShouldContain("BOOTX64.EFI");
         File.Exists(p.OutputFile("raw")).ShouldBeFalse();

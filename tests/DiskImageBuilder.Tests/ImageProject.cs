@@ -103,8 +103,19 @@ public sealed class ImageProject : IDisposable
         return into;
     }
 
-    /// <summary>The usual test image: the offline busybox tree, no base element, plus the given body.</summary>
-    public static ImageProject Busybox(string extraBody = "", string elements = "") => new($"""
+    /// <summary>
+    /// The usual test image: the offline busybox tree, no base element, plus the given body. It has
+    /// an image cache of its own, so phase snapshots of other tests never stand in for its phases.
+    /// </summary>
+    public static ImageProject Busybox(string extraBody = "", string elements = "")
+    {
+        var p = BusyboxSharingCache(extraBody, elements);
+        p.Environment["DIB_IMAGE_CACHE"] = p.Combine("cache");
+        return p;
+    }
+
+    /// <summary>A busybox image using the user's image cache, or the ImageCacheDirectory of <paramref name="extraBody"/>.</summary>
+    public static ImageProject BusyboxSharingCache(string extraBody = "", string elements = "") => new($"""
           <PropertyGroup>
             <ElementsPath>{Repo.TestElements}</ElementsPath>
             <SkipBaseElement>true</SkipBaseElement>

@@ -107,25 +107,23 @@ public static class DiskImage
         var root = layout.Partitions[^1];
         log.Message(LogImportance.Normal, $"DiskImageBuilder: disk {Mib(diskSize)} ({bootMode}, {type}), {fsType} root filesystem {Mib(root.Size)} for {Mib(used)} of files");
 
-        var raw = Path.Combine(work, "disk.raw");
-        using (var f = File.Create(raw))
-        {
-            f.SetLength(diskSize);
-        }
-
-        PartitionTable.Write(raw, layout);
-        var rootImage = Path.Combine(work, "root." + fsType);
+        using var scratch = ScratchDisk.Create(work, diskSize, used + EspSize, allowMemory: request.Environment.GetValueOrDefault("DIB_NO_TMPFS") != "1");
+        var raw = scratch.Path;
         if (fsType == FileSystems.Xfs)
         {
+            var rootImage = Path.Combine(work, "root." + fsType);
             FileSystems.MakeXfs(rootImage, tree, Path.Combine(work, "xfs-mount"), root.Size, label, request.MkfsOptions, log, cancellationToken);
+            Place(raw, rootImage, root, cancellationToken);
+            File.Delete(rootImage);
         }
         else
         {
-            FileSystems.MakeExt4(rootImage, tree, root.Size, label, inodes, request.MaxOnlineResize, request.MkfsOptions, log, cancellationToken);
+            // Written in place, at the partition's offset: no second copy of the filesystem.
+            FileSystems.MakeExt4(raw, root.Offset, tree, root.Size, label, inodes, request.MaxOnlineResize, request.MkfsOptions, log, cancellationToken);
         }
 
-        Place(raw, rootImage, root, cancellationToken);
-        File.Delete(rootImage);
+        // After mke2fs, which may wipe what it finds around its filesystem.
+        PartitionTable.Write(raw, layout);
 
         if (BootModes.NeedsEfi(bootMode))
         {
@@ -164,9 +162,18 @@ public static class DiskImage
         Directory.CreateDirectory(espContent);
         if (Directory.Exists(source))
         {
-            foreach (var entry in Directory.EnumerateFileSystemEntries(source))
+            // Copied, then removed: the tree may be an overlay mount, which a rename cannot leave.
+            ProcessRunner.RunChecked(new ProcessSpec("cp", ["-a", "--", source + "/.", espContent]), null, CancellationToken.None);
+            foreach (var entry in new DirectoryInfo(source).EnumerateFileSystemInfos())
             {
-                Directory.Move(entry, Path.Combine(espContent, Path.GetFileName(entry)));
+                if (entry is DirectoryInfo dir)
+                {
+                    dir.Delete(recursive: true);
+                }
+                else
+                {
+                    entry.Delete();
+                }
             }
         }
 
@@ -195,7 +202,7 @@ public static class DiskImage
         const int Chunk = 1024 * 1024;
         var buffer = new byte[Chunk];
         using var src = new FileStream(image, FileMode.Open, FileAccess.Read, FileShare.Read, Chunk);
-        using var dst = new FileStream(disk, FileMode.Open, FileAccess.Write, FileShare.None, Chunk);
+        using var dst = new FileStream(disk, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, Chunk); // the scratch disk's own handle stays open
         if (src.Length > partition.Size)
         {
             throw new DibException(DibCodes.PartitionLayoutDoesNotFit, $"{Path.GetFileName(image)} ({Mib(src.Length)}) does not fit partition {partition.Number} ({Mib(partition.Size)}).");
@@ -228,7 +235,8 @@ public static class DiskImage
             }
 
             var options = new List<string>();
-            var args = new List<string> { "convert", "-f", "raw", "-O", format.QemuFormat! };
+            // -W: clusters may be written out of order, which lets the compressing coroutines run in parallel.
+            var args = new List<string> { "convert", "-W", "-m", "16", "-f", "raw", "-O", format.QemuFormat! };
             switch (format.Name)
             {
                 case "qcow2" when !request.NoCompression:

@@ -55,14 +55,9 @@ public static class FileSystems
         return (bytes + MiB - 1) / MiB * MiB;
     }
 
-    /// <summary>mke2fs -d: the tree with owners, modes, xattrs, hard links and device nodes, in a file of exactly <paramref name="size"/> bytes.</summary>
-    public static void MakeExt4(string image, string tree, long size, string label, long inodes, long? maxOnlineResize, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken)
+    /// <summary>mke2fs -d: the tree with owners, modes, xattrs, hard links and device nodes, <paramref name="size"/> bytes at <paramref name="offset"/> of an existing disk file.</summary>
+    public static void MakeExt4(string disk, long offset, string tree, long size, string label, long inodes, long? maxOnlineResize, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken)
     {
-        using (var f = File.Create(image))
-        {
-            f.SetLength(size);
-        }
-
         var args = new List<string> { "-F", "-q", "-t", "ext4", "-L", label, "-d", tree };
         var user = SplitOptions(mkfsOptions);
 
@@ -73,13 +68,9 @@ public static class FileSystems
             args.AddRange(["-N", needed.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         }
 
-        if (maxOnlineResize is { } blocks)
-        {
-            args.AddRange(["-E", $"resize={blocks}"]);
-        }
-
+        args.AddRange(["-E", maxOnlineResize is { } blocks ? $"offset={offset},resize={blocks}" : $"offset={offset}"]);
         args.AddRange(user);
-        args.Add(image);
+        args.AddRange([disk, $"{size / 1024}k"]);
         Run(new ProcessSpec("mke2fs", args), log, cancellationToken);
     }
 

@@ -111,17 +111,20 @@ public static class PartitionTable
     {
         ArgumentNullException.ThrowIfNull(diskFile);
         ArgumentNullException.ThrowIfNull(layout);
-        var info = new FileInfo(diskFile);
-        if (!info.Exists || info.Length != layout.DiskSizeBytes)
+        if (!File.Exists(diskFile))
+        {
+            throw new DibException(DibCodes.DiskFileMismatch, $"The disk file '{diskFile}' does not exist.");
+        }
+
+        // The stream's length, not FileInfo's: the scratch disk is reached through a /proc/PID/fd link.
+        using var disk = new FileStream(diskFile, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
+        if (disk.Length != layout.DiskSizeBytes)
         {
             throw new DibException(
                 DibCodes.DiskFileMismatch,
-                info.Exists
-                    ? $"The disk file '{diskFile}' is {info.Length} bytes but the partition layout was planned for {layout.DiskSizeBytes} bytes."
-                    : $"The disk file '{diskFile}' does not exist.");
+                $"The disk file '{diskFile}' is {disk.Length} bytes but the partition layout was planned for {layout.DiskSizeBytes} bytes.");
         }
 
-        using var disk = new FileStream(diskFile, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
         var sectors = layout.DiskSizeBytes / SectorSize;
         if (layout.Type == PartitionTableType.Mbr)
         {

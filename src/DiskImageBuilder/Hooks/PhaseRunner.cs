@@ -31,6 +31,12 @@ public sealed class PhaseRunner
         _log = log;
     }
 
+    /// <summary>Where the engine reads the tree when it is not a plain folder (an overlay in its own namespace).</summary>
+    public string? TreeView { get; init; }
+
+    /// <summary>A command prefix that puts scripts where the tree is mounted (nsenter), if it is.</summary>
+    public IReadOnlyList<string> Enter { get; init; } = [];
+
     public void Run(Phase phase, CancellationToken cancellationToken)
     {
         var scripts = _hooks.Scripts(phase);
@@ -39,7 +45,7 @@ public sealed class PhaseRunner
         string? shell = null;
         if (phase.InChroot && scripts.Count > 0)
         {
-            shell = ShellInImage(_rootTree);
+            shell = ShellInImage(TreeView ?? _rootTree);
         }
 
         foreach (var script in scripts)
@@ -58,7 +64,7 @@ public sealed class PhaseRunner
     {
         var clock = Stopwatch.StartNew();
         var script = new HookScript(new Phase(hooksFolder, InChroot: true), Path.GetFileName(scriptPath), scriptPath, scriptPath, "DiskImageBuilder");
-        RunScript(script, ShellInImage(_rootTree), cancellationToken);
+        RunScript(script, ShellInImage(TreeView ?? _rootTree), cancellationToken);
         _log.Message(LogImportance.Normal, $"DiskImageBuilder: {script.DisplayName} took {clock.Elapsed.TotalSeconds:0.00} s");
     }
 
@@ -118,7 +124,8 @@ public sealed class PhaseRunner
             args = [.. Unshare, "bash", "-c", HostWrapper.Value, "dib-hook", script.Path];
         }
 
-        return new ProcessSpec("unshare", args) { Environment = env, ClearEnvironment = true, WorkingDirectory = _hooks.Root };
+        string[] command = [.. Enter, "unshare", .. args];
+        return new ProcessSpec(command[0], command[1..]) { Environment = env, ClearEnvironment = true, WorkingDirectory = _hooks.Root };
     }
 
     // --kill-child: if we die or kill unshare, its child (PID 1 of the new namespace) dies, and

@@ -21,10 +21,10 @@ public sealed record BuildInputs(SortedDictionary<string, string> Base, IReadOnl
 
     /// <summary>
     /// Variables that do not shape the tree: paths of this build's scratch space and cache, whose
-    /// contents are already fingerprinted, and the offline switch (a restored tree is the same either way).
+    /// contents are already fingerprinted, and switches that change how, not what, is built.
     /// </summary>
     private static readonly HashSet<string> NotInputs =
-        ["TARGET_ROOT", "TMP_HOOKS_PATH", "TMP_BUILD_DIR", "IMAGE_ELEMENT_YAML", "DIB_IMAGE_CACHE", "DIB_OFFLINE"];
+        ["TARGET_ROOT", "TMP_HOOKS_PATH", "TMP_BUILD_DIR", "IMAGE_ELEMENT_YAML", "DIB_IMAGE_CACHE", "DIB_OFFLINE", "DIB_NO_TMPFS"];
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 

@@ -1,11 +1,11 @@
 using System.Runtime.InteropServices;
-using Microsoft.Win32.SafeHandles;
 
 namespace DiskImageBuilder.Snapshots;
 
 /// <summary>
 /// An advisory flock(2) on a file: shared or exclusive, released on dispose and by the kernel when
-/// the process dies, so a killed build never leaves a lock behind.
+/// the process dies, so a killed build never leaves a lock behind. The file is opened with open(2)
+/// directly: .NET's FileStream takes a flock of its own on open, which would fight ours.
 /// </summary>
 internal sealed partial class FileLock : IDisposable
 {
@@ -13,10 +13,11 @@ internal sealed partial class FileLock : IDisposable
     private const int Exclusive = 2;
     private const int NonBlocking = 4;
     private const int Unlock = 8;
+    private const int OpenFlags = 0x2 | 0x40 | 0x80000; // O_RDWR | O_CREAT | O_CLOEXEC
 
-    private readonly SafeFileHandle _handle;
+    private readonly int _fd;
 
-    private FileLock(SafeFileHandle handle) => _handle = handle;
+    private FileLock(int fd) => _fd = fd;
 
     /// <summary>Waits for the lock.</summary>
     public static FileLock Take(string path, bool exclusive) =>
@@ -25,33 +26,38 @@ internal sealed partial class FileLock : IDisposable
     /// <summary>The lock, or null when another process holds a conflicting one and <paramref name="wait"/> is false.</summary>
     public static FileLock? TryTake(string path, bool exclusive, bool wait)
     {
-        var handle = File.OpenHandle(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-        if (Flock(handle, (exclusive ? Exclusive : Shared) | (wait ? 0 : NonBlocking)))
+        var fd = open(path, OpenFlags, 0x1A4 /* 0644 */);
+        if (fd < 0)
         {
-            return new FileLock(handle);
+            throw new IOException($"Cannot open the lock file {path} (errno {Marshal.GetLastPInvokeError()}).");
         }
 
-        handle.Dispose();
+        if (Flock(fd, (exclusive ? Exclusive : Shared) | (wait ? 0 : NonBlocking)))
+        {
+            return new FileLock(fd);
+        }
+
+        _ = close(fd);
         return null;
     }
 
     /// <summary>Turns a shared lock into an exclusive one if nobody else holds it; false (still shared) otherwise.</summary>
-    public bool TryUpgrade() => Flock(_handle, Exclusive | NonBlocking);
+    public bool TryUpgrade() => Flock(_fd, Exclusive | NonBlocking);
 
     /// <summary>Back to shared after <see cref="TryUpgrade"/>.</summary>
-    public void Downgrade() => Flock(_handle, Shared);
+    public void Downgrade() => Flock(_fd, Shared);
 
     public void Dispose()
     {
-        Flock(_handle, Unlock);
-        _handle.Dispose();
+        Flock(_fd, Unlock);
+        _ = close(_fd);
     }
 
-    private static bool Flock(SafeFileHandle handle, int operation)
+    private static bool Flock(int fd, int operation)
     {
         while (true)
         {
-            if (flock((int)handle.DangerousGetHandle(), operation) == 0)
+            if (flock(fd, operation) == 0)
             {
                 return true;
             }
@@ -67,6 +73,12 @@ internal sealed partial class FileLock : IDisposable
         }
     }
 
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags, int mode);
+
     [LibraryImport("libc", SetLastError = true)]
     private static partial int flock(int fd, int operation);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int close(int fd);
 }

@@ -2,35 +2,54 @@ namespace DiskImageBuilder.Snapshots;
 
 /// <summary>
 /// The image tree as an overlay mount: committed layers below, this step's changes in a fresh upper
-/// directory. Mounted in the build's own mount namespace only while phases run, unmounted on
-/// every path out; a mount left by a killed build is found and removed by the next build.
+/// directory. The mount lives in a mount namespace of its own, held by a small process tethered to
+/// the build: no other process on the host ever sees (or copies) it, and it vanishes with that
+/// process, also when the build is killed. Scripts enter the namespace (<see cref="Enter"/>); the
+/// engine reaches the tree through <c>/proc/PID/root</c> (<see cref="HostView"/>).
 /// </summary>
-public sealed class OverlayRoot
+public sealed class OverlayRoot : IDisposable
 {
-    /// <summary>The mount source name that marks our overlays in /proc/self/mountinfo.</summary>
-    public const string Source = "dib-phase-cache";
-
     private readonly string _mountPoint;
+    private readonly TetheredProcess _holder;
 
-    public OverlayRoot(string mountPoint) => _mountPoint = mountPoint;
+    public OverlayRoot(string mountPoint)
+    {
+        _mountPoint = Path.GetFullPath(mountPoint);
+        _holder = ProcessRunner.StartTethered(new ProcessSpec("unshare", ["--mount", "--propagation", "private", "--", "cat"]));
+
+        // unshare makes the namespace, then becomes cat: wait for the first, or we would enter ours.
+        var ours = File.ResolveLinkTarget("/proc/self/ns/mnt", false)?.ToString();
+        if (!SpinWait.SpinUntil(() => _holder.HasExited || File.ResolveLinkTarget(Namespace, false)?.ToString() != ours, TimeSpan.FromSeconds(10)) || _holder.HasExited)
+        {
+            _holder.Dispose();
+            throw new DibException(DibCodes.PhaseCacheUnavailable, "Could not create a private mount namespace for the image tree (unshare --mount).");
+        }
+    }
 
     public bool Mounted { get; private set; }
+
+    /// <summary>The tree as seen from the host: through the holder's root, inside its namespace.</summary>
+    public string HostView => $"/proc/{_holder.Id}/root{_mountPoint}";
+
+    /// <summary>The command prefix that runs a program inside the tree's namespace.</summary>
+    public IReadOnlyList<string> Enter => ["nsenter", $"--mount={Namespace}", "--"];
+
+    private string Namespace => $"/proc/{_holder.Id}/ns/mnt";
 
     /// <param name="lowers">Layer trees, topmost first; the last one is the store's empty directory.</param>
     public void Mount(IReadOnlyList<string> lowers, string upper, string work)
     {
         Directory.CreateDirectory(upper);
         Directory.CreateDirectory(work);
-
-        // index=on keeps hard links whole when one name of a lower file is copied up (see
-        // KeepHardLinks); no redirects or metacopy: each layer holds whole files, on its own.
-        var options = $"lowerdir={string.Join(':', lowers)},upperdir={upper},workdir={work},index=on,redirect_dir=off,metacopy=off";
         if (lowers.Append(upper).Append(work).Any(p => p.Contains(',', StringComparison.Ordinal) || p.Contains(':', StringComparison.Ordinal)))
         {
             throw new DibException(DibCodes.PhaseCacheUnavailable, $"The image cache path cannot hold ',' or ':' for an overlay mount ({upper}).");
         }
 
-        ProcessRunner.RunChecked(new ProcessSpec("mount", ["-t", "overlay", Source, "-o", options, _mountPoint]), null, CancellationToken.None);
+        // index=on keeps hard links whole when one name of a lower file is copied up (see
+        // KeepHardLinks); no redirects or metacopy: each layer holds whole files, on its own.
+        var options = $"lowerdir={string.Join(':', lowers)},upperdir={upper},workdir={work},index=on,redirect_dir=off,metacopy=off";
+        InNamespace("mount", "-t", "overlay", "dib-phase-cache", "-o", options, _mountPoint);
         Mounted = true;
     }
 
@@ -38,7 +57,7 @@ public sealed class OverlayRoot
     {
         if (Mounted)
         {
-            ProcessRunner.RunChecked(new ProcessSpec("umount", [_mountPoint]), null, CancellationToken.None);
+            InNamespace("umount", _mountPoint);
             Mounted = false;
         }
     }
@@ -51,9 +70,18 @@ public sealed class OverlayRoot
     /// </summary>
     public void KeepHardLinks(string upper)
     {
+        // Cheap test first: a copied-up hard link has more than one link in the upper layer too
+        // (the overlay's index holds one); with none there, no group can be split.
+        var candidates = ProcessRunner.RunChecked(
+            new ProcessSpec("find", [upper, "-type", "f", "-links", "+1", "-print", "-quit"]), null, CancellationToken.None);
+        if (candidates.Tail.Count == 0)
+        {
+            return;
+        }
+
         var groups = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         ProcessRunner.RunChecked(
-            new ProcessSpec("find", [_mountPoint, "-xdev", "-type", "f", "-links", "+1", "-printf", "%i\\t%P\\n"]),
+            new ProcessSpec("find", [HostView, "-xdev", "-type", "f", "-links", "+1", "-printf", "%i\\t%P\\n"]),
             line =>
             {
                 var tab = line.IndexOf('\t', StringComparison.Ordinal);
@@ -74,18 +102,25 @@ public sealed class OverlayRoot
 
             foreach (var name in names.Except(inUpper))
             {
-                var path = Path.Combine(_mountPoint, name);
+                var path = Path.Combine(HostView, name);
                 File.SetUnixFileMode(path, File.GetUnixFileMode(path));
             }
         }
     }
 
-    /// <summary>Unmounts overlays of ours at or below <paramref name="directory"/> that a killed build left behind.</summary>
-    public static void UnmountStale(string directory)
+    public void Dispose()
     {
-        foreach (var mountPoint in HostFiles.MountsUnder(directory, Source).OrderByDescending(m => m.Length))
+        try
         {
-            ProcessRunner.RunChecked(new ProcessSpec("umount", [mountPoint]), null, CancellationToken.None);
+            Unmount();
+        }
+        finally
+        {
+            // The namespace, and any mount left in it, ends with its last process.
+            _holder.Dispose();
         }
     }
+
+    private void InNamespace(params string[] command) =>
+        ProcessRunner.RunChecked(new ProcessSpec(Enter[0], [.. Enter.Skip(1), .. command]), null, CancellationToken.None);
 }

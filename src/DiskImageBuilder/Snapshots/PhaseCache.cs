@@ -39,6 +39,12 @@ public sealed class PhaseCache : IDisposable
     /// <summary>How many steps, from the first, the restored tree already holds.</summary>
     public int Restored => _chain.Count;
 
+    /// <summary>Where the engine itself reads and writes the tree (see <see cref="OverlayRoot.HostView"/>).</summary>
+    public string TreeView => _overlay.HostView;
+
+    /// <summary>The prefix that runs a script where the tree is mounted.</summary>
+    public IReadOnlyList<string> Enter => _overlay.Enter;
+
     /// <param name="image">Identifies the image across builds (its output path), to say what changed since its last build.</param>
     public static PhaseCache? Open(string cacheDirectory, string root, BuildInputs inputs, string image, long maxBytes, IBuildLog log)
     {
@@ -53,11 +59,7 @@ public sealed class PhaseCache : IDisposable
         }
         catch (Exception e) when (e is DibException or IOException or UnauthorizedAccessException)
         {
-            if (cache?._overlay.Mounted == true)
-            {
-                cache._overlay.Unmount();
-            }
-
+            cache?._overlay.Dispose();
             store?.Dispose();
             var reason = e is DibException dib ? string.Join(" ", dib.Diagnostics.Select(d => d.Message)) : e.Message;
             log.Warning(new Diagnostic(DibCodes.PhaseCacheUnavailable, $"Phase snapshots are off for this build, every phase runs: {reason}"));
@@ -70,18 +72,33 @@ public sealed class PhaseCache : IDisposable
     {
         var clock = Stopwatch.StartNew();
         var upperTree = Path.Combine(_upper, "tree");
-        _overlay.KeepHardLinks(upperTree);
-        _overlay.Unmount();
-        var layer = _store.Commit(_keys[index], index == 0 ? null : _keys[index - 1], _inputs.Steps[index].Name, _upper);
-        _chain.Add(layer);
+        var parent = index == 0 ? null : _keys[index - 1];
+        Layer layer;
+        if (!Directory.EnumerateFileSystemEntries(upperTree).Any())
+        {
+            // Nothing changed (a phase without scripts): an empty layer, and the mount stays as it is.
+            layer = _store.Commit(_keys[index], parent, _inputs.Steps[index].Name, _store.NewLayerFolder($"empty-{index}"));
+            _chain.Add(layer);
+        }
+        else
+        {
+            _overlay.KeepHardLinks(upperTree);
+            _overlay.Unmount();
+            layer = _store.Commit(_keys[index], parent, _inputs.Steps[index].Name, _upper);
+            _chain.Add(layer);
+            MountNext();
+        }
+
         SnapshotStore.Touch([layer]);
-        MountNext();
         _log.Message(LogImportance.Low, $"DiskImageBuilder: snapshot of {_inputs.Steps[index].Name} saved as {layer.Directory} ({clock.Elapsed.TotalSeconds:0.00} s)");
     }
 
     public void Dispose()
     {
-        _overlay.Unmount();
+        _overlay.Dispose();
+
+        // One stamp for the whole chain: eviction then takes a chain's newest layers first.
+        SnapshotStore.Touch(_chain);
         _store.RecordInputs(_image, _inputs);
         var evicted = _store.Evict(_maxBytes);
         if (evicted is { Layers: > 0 } e)

@@ -179,8 +179,20 @@ public sealed class SnapshotStore : IDisposable
                 }
 
                 SetAside(layer.Dir);
+                byKey.Remove(layer.Meta.Key);
                 total -= layer.Meta.Bytes;
                 evicted += layer.Meta.Bytes;
+                count++;
+            }
+
+            // A layer whose parent is gone can never be restored again.
+            bool Orphan(LayerMeta meta) => meta.Parent is { } p && !byKey.ContainsKey(p);
+            while (byKey.Values.FirstOrDefault(l => Orphan(l.Meta)) is { Dir: not null } orphan)
+            {
+                SetAside(orphan.Dir);
+                byKey.Remove(orphan.Meta.Key);
+                total -= orphan.Meta.Bytes;
+                evicted += orphan.Meta.Bytes;
                 count++;
             }
 
