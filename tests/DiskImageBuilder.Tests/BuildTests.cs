@@ -233,18 +233,18 @@ public sealed class BuildTests
     public void Ctrl_C_cancels_within_10_seconds_and_unwinds()
     {
         using var p = ImageProject.Busybox(elements: """<Element Include="slow" />""");
-        p.Write("elements/slow/install.d/50-slow", "#!/bin/sh\nsleep 7002 &\ntouch /started\nsleep 7003\n");
-        var started = p.Combine("obj/Debug/dib/work/root/started");
+        p.Write("elements/slow/install.d/50-slow", "#!/bin/sh\nsleep 7002 &\nsleep 7003\n");
         var clock = new Stopwatch();
         var run = p.Run(process =>
         {
+            // The tree is mounted in the build's own namespace: watch the script's processes instead.
             var deadline = DateTime.UtcNow.AddMinutes(2);
-            while (!File.Exists(started) && DateTime.UtcNow < deadline && !process.HasExited)
+            while (Processes.Matching("sleep 7003").Count == 0 && DateTime.UtcNow < deadline && !process.HasExited)
             {
                 Thread.Sleep(100);
             }
 
-            File.Exists(started).ShouldBeTrue("the slow script should have started");
+            Processes.Matching("sleep 7003").ShouldNotBeEmpty("the slow script should have started");
             clock.Start();
             ImageProject.Sh($"kill -INT {process.Id}");
             process.WaitForExit(TimeSpan.FromSeconds(30)).ShouldBeTrue();

@@ -58,7 +58,17 @@ public static class Dotnet
         p.Start();
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
-        whileRunning?.Invoke(p);
+        try
+        {
+            whileRunning?.Invoke(p);
+        }
+        catch
+        {
+            // A failed check must not leave the build running behind the test.
+            p.Kill(entireProcessTree: true);
+            throw;
+        }
+
         if (!p.WaitForExit(TimeSpan.FromMinutes(20)))
         {
             p.Kill(entireProcessTree: true);
