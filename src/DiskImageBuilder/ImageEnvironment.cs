@@ -34,6 +34,12 @@ public static class ImageEnvironment
         return result;
     }
 
+    /// <summary>DIB_IMAGE_CACHE as given, else DIB's default ~/.cache/image-create.</summary>
+    public static string CacheDirectory(BuildRequest request) =>
+        request.Environment.TryGetValue("DIB_IMAGE_CACHE", out var dir) && !string.IsNullOrWhiteSpace(dir)
+            ? dir
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "image-create");
+
     public static Dictionary<string, string> ForScripts(BuildRequest request, ResolvedElements elements, string rootTree, string hooksTree)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -68,7 +74,7 @@ public static class ImageEnvironment
         env["DIB_ROOT_FSTYPE"] = request.RootFileSystem;
 
         // DIB's cache folder: elements keep what is expensive to fetch there (debian-minimal's base tree).
-        env.TryAdd("DIB_IMAGE_CACHE", Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "image-create"));
+        env["DIB_IMAGE_CACHE"] = CacheDirectory(request);
 
         if (request.Trace)
         {

@@ -24,6 +24,7 @@ public static class Outputs
     public static void WriteAtomically(string destination, IBuildLog log, Action<string> write)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var partial = destination + ".partial";
         try
         {
@@ -35,7 +36,7 @@ public static class Outputs
             File.Delete(partial);
         }
 
-        log.Message(LogImportance.Normal, $"DiskImageBuilder: wrote {destination} ({(new FileInfo(destination).Length + (1024 * 1024) - 1) / (1024 * 1024)} MiB)");
+        log.Message(LogImportance.Normal, $"DiskImageBuilder: wrote {destination} ({(new FileInfo(destination).Length + (1024 * 1024) - 1) / (1024 * 1024)} MiB) in {clock.Elapsed.TotalSeconds:0.00} s");
     }
 
     /// <summary>

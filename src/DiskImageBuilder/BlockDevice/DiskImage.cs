@@ -90,6 +90,7 @@ public static class DiskImage
         var espContent = Path.Combine(work, "esp");
         MoveEspContent(tree, espContent, bootMode);
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var (used, inodes) = FileSystems.Usage(tree, cancellationToken);
         var needRoot = FileSystems.RequiredRootSize(used, inodes, fsType);
         var type = BootModes.NeedsEfi(bootMode) ? PartitionTableType.Gpt : PartitionTableType.Mbr;
@@ -119,8 +120,10 @@ public static class DiskImage
         else
         {
             // Written in place, at the partition's offset: no second copy of the filesystem.
-            FileSystems.MakeExt4(raw, root.Offset, tree, root.Size, label, inodes, request.MaxOnlineResize, request.MkfsOptions, log, cancellationToken);
+            FileSystems.MakeExt4(raw, root.Offset, tree, root.Size, label, StableGuid.From($"{request.ImageName}/{label}/filesystem"), inodes, request.MaxOnlineResize, request.MkfsOptions, log, cancellationToken);
         }
+
+        log.Message(LogImportance.Normal, $"DiskImageBuilder: root filesystem made in {clock.Elapsed.TotalSeconds:0.00} s{(scratch.InMemory ? " (disk assembled in RAM)" : string.Empty)}");
 
         // After mke2fs, which may wipe what it finds around its filesystem.
         PartitionTable.Write(raw, layout);
@@ -231,6 +234,14 @@ public static class DiskImage
             {
                 // cp keeps the holes; a plain copy would write every zero.
                 ProcessRunner.RunChecked(new ProcessSpec("cp", ["--sparse=always", raw, partial]), null, cancellationToken);
+                return;
+            }
+
+            if (format.Name == "qcow2" && !request.NoCompression && string.IsNullOrWhiteSpace(request.QemuImgOptions) && Qcow2Writer.Available())
+            {
+                var index = Path.Combine(ImageEnvironment.CacheDirectory(request), "qcow2-index", Snapshots.BuildInputs.Hash(destination));
+                var (reused, total) = Qcow2Writer.Write(raw, partial, destination, index, cancellationToken);
+                log.Message(LogImportance.Normal, $"DiskImageBuilder: qcow2: {total} data clusters, {reused} of them unchanged and copied from the previous image");
                 return;
             }
 

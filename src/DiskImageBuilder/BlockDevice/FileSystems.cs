@@ -33,9 +33,10 @@ public static class FileSystems
     public static (long Bytes, long Inodes) Usage(string tree, CancellationToken cancellationToken)
     {
         static long Number(string text) => long.Parse(text.Split('\t', ' ')[0], System.Globalization.CultureInfo.InvariantCulture);
-        var bytes = ProcessRunner.RunChecked(new ProcessSpec("du", ["-sx", "--block-size=1", tree]), null, cancellationToken);
+        // Side by side: each is a walk of the whole tree.
+        var bytes = Task.Run(() => ProcessRunner.RunChecked(new ProcessSpec("du", ["-sx", "--block-size=1", tree]), null, cancellationToken));
         var inodes = ProcessRunner.RunChecked(new ProcessSpec("du", ["-sx", "--inodes", tree]), null, cancellationToken);
-        return (Number(bytes.Tail[^1]), Number(inodes.Tail[^1]));
+        return (Number(bytes.GetAwaiter().GetResult().Tail[^1]), Number(inodes.Tail[^1]));
     }
 
     /// <summary>
@@ -56,7 +57,8 @@ public static class FileSystems
     }
 
     /// <summary>mke2fs -d: the tree with owners, modes, xattrs, hard links and device nodes, <paramref name="size"/> bytes at <paramref name="offset"/> of an existing disk file.</summary>
-    public static void MakeExt4(string disk, long offset, string tree, long size, string label, long inodes, long? maxOnlineResize, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken)
+    /// <param name="uuid">The filesystem UUID, also its directory hash seed.</param>
+    public static void MakeExt4(string disk, long offset, string tree, long size, string label, Guid uuid, long inodes, long? maxOnlineResize, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken)
     {
         var args = new List<string> { "-F", "-q", "-t", "ext4", "-L", label, "-d", tree };
         var user = SplitOptions(mkfsOptions);
@@ -68,7 +70,11 @@ public static class FileSystems
             args.AddRange(["-N", needed.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         }
 
-        args.AddRange(["-E", maxOnlineResize is { } blocks ? $"offset={offset},resize={blocks}" : $"offset={offset}"]);
+        // A given UUID and hash seed, not random ones: the same tree gives the same filesystem, so a
+        // rebuild's qcow2 reuses almost every compressed cluster (Qcow2Writer). "-U random" in
+        // MkfsOptions restores DIB's behaviour.
+        var extended = $"offset={offset},hash_seed={uuid}" + (maxOnlineResize is { } blocks ? $",resize={blocks}" : string.Empty);
+        args.AddRange(["-U", uuid.ToString(), "-E", extended]);
         args.AddRange(user);
         args.AddRange([disk, $"{size / 1024}k"]);
         Run(new ProcessSpec("mke2fs", args), log, cancellationToken);

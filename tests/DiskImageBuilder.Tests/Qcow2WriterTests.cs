@@ -1,0 +1,94 @@
+using DiskImageBuilder.BlockDevice;
+using Shouldly;
+using Xunit;
+
+namespace DiskImageBuilder.Tests;
+
+/// <summary>Our qcow2 writer, checked by qemu-img itself: structure (check), content (compare), header (info).</summary>
+public sealed class Qcow2WriterTests
+{
+    private const int Cluster = 65536;
+
+    /// <summary>A sparse 8 MiB disk: text (compressible), random bytes (not), zeros, and one repeated cluster.</summary>
+    private static void WriteDisk(string path, int seed)
+    {
+        var random = new Random(seed);
+        using var f = File.Create(path);
+        f.SetLength(128L * Cluster);
+        for (var c = 0; c < 128; c += 3)
+        {
+            var data = new byte[Cluster];
+            if (c % 9 == 0)
+            {
+                random.NextBytes(data);
+            }
+            else
+            {
+                var text = System.Text.Encoding.ASCII.GetBytes($"cluster {c} of a test disk; ");
+                for (var i = 0; i < Cluster; i++)
+                {
+                    data[i] = text[i % text.Length];
+                }
+            }
+
+            f.Position = (long)c * Cluster;
+            f.Write(data);
+        }
+    }
+
+    private static void ShouldMatchRaw(string qcow2, string raw)
+    {
+        ImageProject.Sh($"qemu-img check '{qcow2}'").ShouldContain("No errors were found");
+        ImageProject.Sh($"qemu-img compare -f raw -F qcow2 '{raw}' '{qcow2}'").ShouldContain("Images are identical");
+        var info = ImageProject.Sh($"qemu-img info '{qcow2}'");
+        info.ShouldContain("compression type: zstd");
+        info.ShouldContain("virtual size: 8 MiB");
+    }
+
+    [Fact]
+    public void Writes_an_image_qemu_reads_back_identical_and_reuses_unchanged_clusters()
+    {
+        Qcow2Writer.Available().ShouldBeTrue("libzstd1 comes with qemu-utils");
+        using var dir = new TempDir();
+        var raw = dir.Combine("disk.raw");
+        var image = dir.Combine("disk.qcow2");
+        var index = dir.Combine("index");
+        WriteDisk(raw, 1);
+
+        var first = Qcow2Writer.Write(raw, image, image, index, CancellationToken.None);
+        first.Reused.ShouldBe(0);
+        first.Total.ShouldBe(43);
+        ShouldMatchRaw(image, raw);
+        // 15 random clusters stay raw; the 28 text ones compress into one cluster.
+        new FileInfo(image).Length.ShouldBe(21L * Cluster, "header, one cluster of packed compressed data, 15 raw, L2, L1, refcount table and block");
+
+        // Change two clusters; the next image is written beside the previous one, as a build does.
+        using (var f = File.OpenWrite(raw))
+        {
+            f.Position = 3L * Cluster;
+            f.Write(new byte[100].Select((_, i) => (byte)(i + 1)).ToArray());
+            f.Position = 127L * Cluster;
+            f.Write("new data"u8);
+        }
+
+        var next = dir.Combine("next.qcow2");
+        var second = Qcow2Writer.Write(raw, next, image, index, CancellationToken.None);
+        second.Total.ShouldBe(44);
+        second.Reused.ShouldBe(27, "the 28 compressed clusters but the changed one; incompressible clusters are stored raw and checked again");
+        ShouldMatchRaw(next, raw);
+    }
+
+    [Fact]
+    public void An_index_for_another_image_is_not_used()
+    {
+        using var dir = new TempDir();
+        var raw = dir.Combine("disk.raw");
+        var image = dir.Combine("disk.qcow2");
+        var index = dir.Combine("index");
+        WriteDisk(raw, 2);
+        Qcow2Writer.Write(raw, image, image, index, CancellationToken.None);
+        File.AppendAllText(image, "changed since");
+
+        Qcow2Writer.Write(raw, dir.Combine("next.qcow2"), image, index, CancellationToken.None).Reused.ShouldBe(0);
+    }
+}
