@@ -112,23 +112,27 @@ public sealed class PhaseCache : IDisposable
     private void Restore()
     {
         var clock = Stopwatch.StartNew();
-        for (var i = 0; i < _keys.Count; i++)
+
+        // Each layer's file list is checked, on every core: the big ones (install.d) take a while.
+        var candidates = _keys.TakeWhile(k => _store.Has(k)).Count();
+        var found = new (Layer? Layer, string? Problem)[candidates];
+        Parallel.For(0, candidates, i =>
         {
             var layer = _store.Find(_keys[i], i == 0 ? null : _keys[i - 1], out var problem);
-            if (problem is not null)
+            found[i] = (layer, problem);
+        });
+
+        for (var i = 0; i < candidates; i++)
+        {
+            if (found[i].Problem is { } problem)
             {
                 _log.Warning(new Diagnostic(
                     DibCodes.SnapshotInvalid,
                     $"The snapshot after {_inputs.Steps[i].Name} in {_store.Directory} is damaged ({problem}); it was set aside and the step runs again."));
             }
-
-            if (layer is null)
-            {
-                break;
-            }
-
-            _chain.Add(layer);
         }
+
+        _chain.AddRange(found.TakeWhile(f => f.Layer is not null).Select(f => f.Layer!));
 
         SnapshotStore.Touch(_chain);
         MountNext();

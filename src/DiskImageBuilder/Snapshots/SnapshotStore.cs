@@ -68,6 +68,9 @@ public sealed class SnapshotStore : IDisposable
         return store;
     }
 
+    /// <summary>Whether a layer for <paramref name="key"/> is there (whole or not).</summary>
+    public bool Has(string key) => System.IO.Directory.Exists(Path.Combine(Layers, key));
+
     /// <summary>The layer for <paramref name="key"/> if present and whole; a damaged one is set aside and described in <paramref name="problem"/>.</summary>
     public Layer? Find(string key, string? parent, out string? problem)
     {
