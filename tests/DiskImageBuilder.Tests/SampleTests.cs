@@ -22,6 +22,8 @@ public sealed class SampleTests
         File.ReadAllLines(Path.Combine(tree, "etc/dib-manifests/dib_elements")).ShouldBe(["base", "debian-minimal", "hello-marker", "package-installs"], ignoreOrder: true);
         Directory.Exists(Path.Combine(tree, "tmp/in_target.d")).ShouldBeFalse();
         HostFiles.MountsUnder(sample.Dir).ShouldBeEmpty();
-        run.Messages.ShouldContain(m => m.StartsWith("DiskImageBuilder: root.d took", StringComparison.Ordinal));
+        // Phases run, or come from the snapshots of an earlier build on this machine (same inputs).
+        run.Messages.ShouldContain(m => m.StartsWith("DiskImageBuilder: root.d took", StringComparison.Ordinal)
+            || m.StartsWith("DiskImageBuilder: restored root.d", StringComparison.Ordinal));
     }
 }
