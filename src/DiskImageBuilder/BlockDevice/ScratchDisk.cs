@@ -4,7 +4,7 @@ namespace DiskImageBuilder.BlockDevice;
 
 /// <summary>
 /// The raw disk the disk stage assembles before conversion. In RAM (/dev/shm) when there is room,
-/// as DIB builds in tmpfs: mke2fs and qemu-img run about twice as fast there. The file is unlinked
+/// as DIB builds in tmpfs: mke2fs runs about twice as fast there. The file is unlinked
 /// as soon as it is opened and reached through /proc/PID/fd/N, so the kernel frees it when this
 /// process ends, however it ends: nothing can be left in /dev/shm. DIB_NO_TMPFS=1 keeps it on disk.
 /// </summary>
@@ -27,7 +27,7 @@ public sealed class ScratchDisk : IDisposable
     /// <param name="expectedBytes">What the disk will really hold (it is sparse): decides whether RAM has room.</param>
     public static ScratchDisk Create(string workDirectory, long size, long expectedBytes, bool allowMemory)
     {
-        if (allowMemory && Directory.Exists(SharedMemory) && AvailableMemory() is { } available && available > (expectedBytes * 2) + (1L << 30))
+        if (allowMemory && HasRoom(expectedBytes))
         {
             var file = System.IO.Path.Combine(SharedMemory, $"dib-disk-{Guid.NewGuid():N}");
             var handle = File.OpenHandle(file, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite);
@@ -54,6 +54,24 @@ public sealed class ScratchDisk : IDisposable
         else
         {
             _handle.Dispose();
+        }
+    }
+
+    // RAM for twice the data, and room in /dev/shm itself: containers often give it only 64 MiB.
+    private static bool HasRoom(long expectedBytes)
+    {
+        if (!Directory.Exists(SharedMemory) || AvailableMemory() is not { } memory || memory < (expectedBytes * 2) + (1L << 30))
+        {
+            return false;
+        }
+
+        try
+        {
+            return new DriveInfo(SharedMemory).AvailableFreeSpace > expectedBytes + (expectedBytes / 4) + (256L << 20);
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 
