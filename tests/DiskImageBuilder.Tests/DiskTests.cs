@@ -132,6 +132,24 @@ public sealed class DiskTests
         File.Exists(p.OutputFile("qcow2")).ShouldBeTrue();
     }
 
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("1", false)]
+    public void The_disk_is_assembled_in_RAM_unless_DIB_NO_TMPFS(string? noTmpfs, bool inMemory)
+    {
+        using var p = ImageProject.Busybox("<PropertyGroup><ImageFormat>qcow2</ImageFormat></PropertyGroup>", """<Element Include="host-grub" />""");
+        if (noTmpfs is not null)
+        {
+            p.Environment["DIB_NO_TMPFS"] = noTmpfs;
+        }
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        run.Messages.Any(m => m.Contains("(disk assembled in RAM)", StringComparison.Ordinal)).ShouldBe(inMemory);
+        ImageProject.Sh($"qemu-img check '{p.OutputFile("qcow2")}'").ShouldContain("No errors were found");
+    }
+
     [Fact]
     public void No_kernel_is_an_error_saying_which_element_installs_one()
     {
