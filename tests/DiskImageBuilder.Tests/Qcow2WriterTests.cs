@@ -74,7 +74,7 @@ public sealed class Qcow2WriterTests
         var next = dir.Combine("next.qcow2");
         var second = Qcow2Writer.Write(raw, next, image, index, CancellationToken.None);
         second.Total.ShouldBe(44);
-        second.Reused.ShouldBe(27, "the 28 compressed clusters but the changed one; incompressible clusters are stored raw and checked again");
+        second.Reused.ShouldBe(27, "the 28 compressed clusters but the changed one; incompressible clusters are stored raw again, not copied");
         ShouldMatchRaw(next, raw);
     }
 
