@@ -71,6 +71,28 @@ public sealed class DiskTests
     }
 
     [Fact]
+    public void MkfsOptions_with_extended_options_join_ours_and_the_root_stays_in_its_partition()
+    {
+        // mke2fs keeps only its last -E: passed as they are, these would drop the partition offset.
+        using var p = Disk("<ImageFormat>raw</ImageFormat><MkfsOptions>-E stride=16 -O ^has_journal -Estripe_width=32</MkfsOptions>");
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        var raw = p.OutputFile("raw");
+        using var table = JsonDocument.Parse(ImageProject.Sh($"sfdisk --json '{raw}'"));
+        var part = table.RootElement.GetProperty("partitiontable").GetProperty("partitions").EnumerateArray().ShouldHaveSingleItem();
+        var rootFs = p.Combine("root.img");
+        ImageProject.Sh($"dd if='{raw}' of='{rootFs}' bs=512 skip={part.GetProperty("start").GetInt64()} count={part.GetProperty("size").GetInt64()} status=none");
+        ImageProject.Sh($"e2fsck -fn '{rootFs}'");
+        var super = ImageProject.Sh($"dumpe2fs -h '{rootFs}' 2>/dev/null");
+        super.ShouldContain("RAID stride:              16");
+        super.ShouldContain("RAID stripe width:        32");
+        super.ShouldNotContain("has_journal");
+        ImageProject.Sh($"e2label '{rootFs}'").Trim().ShouldBe("cloudimg-rootfs");
+    }
+
+    [Fact]
     public void Bios_layout_is_one_bootable_MBR_partition_and_ImageSize_sets_the_disk()
     {
         using var p = Disk("<ImageFormat>raw</ImageFormat><ImageSize>300M</ImageSize><ImageCompress>false</ImageCompress>");

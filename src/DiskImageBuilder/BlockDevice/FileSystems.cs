@@ -61,7 +61,7 @@ public static class FileSystems
     public static void MakeExt4(string disk, long offset, string tree, long size, string label, Guid uuid, long inodes, long? maxOnlineResize, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken)
     {
         var args = new List<string> { "-F", "-q", "-t", "ext4", "-L", label, "-d", tree };
-        var user = SplitOptions(mkfsOptions);
+        var (user, userExtended) = TakeExtendedOptions(SplitOptions(mkfsOptions));
 
         // The default ratio (one inode per 16 KiB) can be too few for trees of many small files.
         var needed = (inodes * 13 / 10) + 4096;
@@ -73,7 +73,10 @@ public static class FileSystems
         // A given UUID and hash seed, not random ones: the same tree gives the same filesystem, so a
         // rebuild's qcow2 reuses almost every compressed cluster (Qcow2Writer). "-U random" in
         // MkfsOptions restores DIB's behaviour.
-        var extended = $"offset={offset},hash_seed={uuid}" + (maxOnlineResize is { } blocks ? $",resize={blocks}" : string.Empty);
+        // The scratch disk is a new sparse file, all zeros: nothing to zero in the inode tables or journal.
+        var extended = $"offset={offset},hash_seed={uuid},assume_storage_prezeroed=1"
+            + (maxOnlineResize is { } blocks ? $",resize={blocks}" : string.Empty)
+            + string.Concat(userExtended.Select(e => "," + e));
         args.AddRange(["-U", uuid.ToString(), "-E", extended]);
         args.AddRange(user);
         args.AddRange([disk, $"{size / 1024}k"]);
@@ -113,6 +116,33 @@ public static class FileSystems
         {
             Run(new ProcessSpec("mcopy", ["-s", "-p", "-Q", "-i", image, .. entries, "::/"]), log, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// mke2fs keeps only the last -E it is given, so the user's extended options (-E x or -Ex) are
+    /// taken out of <paramref name="options"/> to join ours rather than replace the offset.
+    /// </summary>
+    public static (List<string> Others, List<string> Extended) TakeExtendedOptions(IReadOnlyList<string> options)
+    {
+        var rest = new List<string>();
+        var extended = new List<string>();
+        for (var i = 0; i < options.Count; i++)
+        {
+            if (options[i] == "-E" && i + 1 < options.Count)
+            {
+                extended.Add(options[++i]);
+            }
+            else if (options[i].StartsWith("-E", StringComparison.Ordinal) && options[i].Length > 2)
+            {
+                extended.Add(options[i][2..]);
+            }
+            else
+            {
+                rest.Add(options[i]);
+            }
+        }
+
+        return (rest, extended);
     }
 
     public static IReadOnlyList<string> SplitOptions(string? options) =>
