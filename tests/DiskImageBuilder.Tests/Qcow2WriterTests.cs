@@ -78,6 +78,23 @@ public sealed class Qcow2WriterTests
         ShouldMatchRaw(next, raw);
     }
 
+    [Theory]
+    [InlineData(32, 1)]
+    [InlineData(4096, 2)]
+    [InlineData(Cluster, 3)]
+    public void The_cluster_hash_is_XXH64_under_two_seeds(int length, int seed)
+    {
+        var data = new byte[length];
+        new Random(seed).NextBytes(data);
+
+        var hash = Qcow2Writer.ClusterHash(data);
+
+        ((ulong)(hash >> 64)).ShouldBe(System.IO.Hashing.XxHash64.HashToUInt64(data, 0));
+        ((ulong)hash).ShouldBe(System.IO.Hashing.XxHash64.HashToUInt64(data, unchecked((long)0x9E3779B97F4A7C15)));
+        data[length / 2] ^= 1;
+        Qcow2Writer.ClusterHash(data).ShouldNotBe(hash);
+    }
+
     [Fact]
     public void An_index_for_another_image_is_not_used()
     {
