@@ -12,7 +12,8 @@ export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 DOTNET_NOLOGO=1
 "$repo/eng/pack.sh"
 
 work=$(mktemp -d /var/tmp/dib-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# BENCH_KEEP=1 keeps the folder: each build's log (with the engine's step timings) and binlog.
+if [ "${BENCH_KEEP:-}" = 1 ]; then echo "bench: logs kept in $work"; else trap 'rm -rf "$work"' EXIT; fi
 cp -a "$repo/samples/debian-vm" "$work/"
 cp "$repo/global.json" "$work/"
 cat > "$work/nuget.config" <<XML
@@ -32,9 +33,13 @@ XML
 project=$work/debian-vm/debian-vm.dibproj
 build() {
   local start end
+  # The previous build's writes reach the disk now, not during this build's clock: each build is
+  # charged for its own work only (the kernel would otherwise flush them at some later moment).
+  sync
   start=$(date +%s.%N)
-  dotnet build "$project" -nologo -v:q -p:ImageCacheDirectory="$work/cache" -bl:"$work/$1.binlog" > "$work/$1.log" 2>&1 \
-    || { cat "$work/$1.log" >&2; exit 1; }
+  dotnet build "$project" -nologo -v:q -p:ImageCacheDirectory="$work/cache" -bl:"$work/$1.binlog" \
+    -fl "-flp:logfile=$work/$1.log;verbosity=normal;ShowTimestamp" > "$work/$1.out" 2>&1 \
+    || { cat "$work/$1.out" >&2; exit 1; }
   end=$(date +%s.%N)
   awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }'
 }
@@ -42,8 +47,8 @@ build() {
 median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 cold=$(build cold)
-# Warm and no-op three times each (a different script content each warm run): one sample can
-# land on the cold build's disk writeback; the median is what the table shows.
+# Warm and no-op three times each (a different script content each warm run); the median is
+# what the table shows.
 warms=() noops=()
 for i in 1 2 3; do
   printf '#!/bin/sh\necho warm %s > /etc/bench-touch\n' "$i" > "$script"

@@ -19,6 +19,9 @@ public sealed class PhaseRunner
     public static IEnumerable<string> EngineScripts => [HostWrapper.Value, ChrootWrapper.Value];
 
     private readonly HooksTree _hooks;
+
+    /// <summary>The image's /dev entries, made once per build beside the hooks tree (in the work directory, outside the tree).</summary>
+    private string DevNodes => Path.Combine(Path.GetDirectoryName(_hooks.Root)!, "dev-nodes");
     private readonly string _rootTree;
     private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly IBuildLog _log;
@@ -116,7 +119,7 @@ public sealed class PhaseRunner
             env.Remove("TARGET_ROOT");
             env["PATH"] = $"{InTargetHooks}/bin:{env["PATH"]}";
             var inImage = $"{InTargetHooks}/{script.Phase.Name}/{script.Name}";
-            args = [.. Unshare, "sh", "-c", ChrootWrapper.Value, "dib-chroot", _rootTree, _hooks.Root, shell!, inImage];
+            args = [.. Unshare, "sh", "-c", ChrootWrapper.Value, "dib-chroot", _rootTree, _hooks.Root, shell!, inImage, DevNodes];
         }
         else
         {
