@@ -46,6 +46,34 @@ public sealed class BuildTests
     }
 
     [Fact]
+    public void Every_chroot_script_gets_its_own_dev_proc_and_sys()
+    {
+        using var p = ImageProject.Busybox(elements: """<Element Include="devices" />""");
+        const string Probe = """
+            #!/bin/sh
+            set -eu
+            for n in null zero full random urandom tty; do test -c /dev/$n; done
+            test -L /dev/ptmx && test -L /dev/fd && test -L /dev/stdin
+            head -c 4 /dev/urandom > /dev/shm/bytes
+            test ! -e /dev/shm/left-by-the-first
+            touch /dev/shm/left-by-the-first /dev/made-by-a-script
+            grep -q " /dev tmpfs " /proc/mounts && grep -q " /dev/pts devpts " /proc/mounts
+            grep -q " /dev/shm tmpfs " /proc/mounts && grep -q " /sys sysfs " /proc/mounts
+            echo "$0" >> /etc/dev-probe
+            """;
+        p.Write("elements/devices/install.d/50-first", Probe);
+        p.Write("elements/devices/post-install.d/50-second", Probe);
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        var tree = p.Extract();
+        File.ReadAllLines(Path.Combine(tree, "etc/dev-probe")).ShouldBe(["/tmp/in_target.d/install.d/50-first", "/tmp/in_target.d/post-install.d/50-second"]);
+        File.Exists(Path.Combine(tree, "dev/made-by-a-script")).ShouldBeFalse("/dev is a tmpfs of the script's own namespace");
+        p.MountsUnderProject().ShouldBeEmpty();
+    }
+
+    [Fact]
     public void Phases_run_in_DIB_order_on_host_or_in_chroot_and_are_timed()
     {
         string[] phases = ["root.d", "extra-data.d", "pre-install.d", "install.d", "post-install.d", "block-device.d", "finalise.d", "cleanup.d"];
