@@ -93,6 +93,45 @@ public sealed class DiskTests
     }
 
     [Fact]
+    public void A_rebuild_starts_mke2fs_with_the_last_sizes_and_remakes_the_root_when_the_tree_grew()
+    {
+        // The filler's size reaches every phase's key, so each build makes the whole tree again.
+        using var p = ImageProject.Busybox("<PropertyGroup><ImageFormat>raw</ImageFormat></PropertyGroup>", """<Element Include="host-grub" /><Element Include="filler" />""");
+        p.Write("elements/filler/install.d/50-filler", "#!/bin/sh\nhead -c \"${DIB_FILLER_BYTES}\" /dev/urandom > /filler\necho \"$DIB_FILLER_NOTE\" > /note\n");
+        const string Remade = "the root filesystem is made again";
+        long DiskSize() => new FileInfo(p.OutputFile("raw")).Length;
+        BuildRun Build(int bytes, string note)
+        {
+            p.Environment["DIB_FILLER_BYTES"] = bytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            p.Environment["DIB_FILLER_NOTE"] = note;
+            var run = p.Build();
+            run.Succeeded.ShouldBeTrue(run.Output);
+            return run;
+        }
+
+        Build(1_000_000, "first").Messages.ShouldNotContain(m => m.Contains(Remade, StringComparison.Ordinal));
+        var small = DiskSize();
+
+        // Same sizes, other content: the first mke2fs is the one kept.
+        Build(1_000_000, "again").Messages.ShouldNotContain(m => m.Contains(Remade, StringComparison.Ordinal));
+        DiskSize().ShouldBe(small);
+
+        // 40 MB more: the last build's sizes no longer fit, so the root is made again for the new ones.
+        Build(41_000_000, "grown").Messages.ShouldContain(m => m.Contains(Remade, StringComparison.Ordinal));
+        var grown = DiskSize();
+        grown.ShouldBeGreaterThan(small + (40L << 20));
+        var rootFs = p.Combine("root.img");
+        ImageProject.Sh($"dd if='{p.OutputFile("raw")}' of='{rootFs}' bs=1M skip=1 status=none");
+        ImageProject.Sh($"e2fsck -fn '{rootFs}'");
+        ImageProject.Sh($"debugfs -R 'stat /filler' '{rootFs}' 2>/dev/null").ShouldContain("Size: 41000000");
+
+        // With no record of a last build, the disk comes out the same size: speculation never changes the image.
+        Directory.Delete(p.Combine("cache", "disk-usage"), recursive: true);
+        Build(41_000_000, "cold").Messages.ShouldNotContain(m => m.Contains(Remade, StringComparison.Ordinal));
+        DiskSize().ShouldBe(grown);
+    }
+
+    [Fact]
     public void Bios_layout_is_one_bootable_MBR_partition_and_ImageSize_sets_the_disk()
     {
         using var p = Disk("<ImageFormat>raw</ImageFormat><ImageSize>300M</ImageSize><ImageCompress>false</ImageCompress>");

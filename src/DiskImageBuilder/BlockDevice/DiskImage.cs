@@ -91,39 +91,83 @@ public static class DiskImage
         MoveEspContent(tree, espContent, bootMode);
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var (used, inodes) = FileSystems.Usage(tree, cancellationToken);
-        var needRoot = FileSystems.RequiredRootSize(used, inodes, fsType);
         var type = BootModes.NeedsEfi(bootMode) ? PartitionTableType.Gpt : PartitionTableType.Mbr;
-        var needDisk = PartitionTable.RequiredDiskSize(type, Partitions(bootMode, needRoot));
-        var diskSize = request.ImageSize is { } wanted ? (wanted + FileSystems.MiB - 1) / FileSystems.MiB * FileSystems.MiB : needDisk;
-        if (diskSize < needDisk)
+        var allowMemory = request.Environment.GetValueOrDefault("DIB_NO_TMPFS") != "1";
+        var uuid = StableGuid.From($"{request.ImageName}/{label}/filesystem");
+
+        // ext4 sized by the tree: mke2fs starts at once with the sizes of this image's last build
+        // while du measures this tree on the other core; if the tree's sizes give another disk,
+        // the filesystem is made again. A rebuild after a small change saves the du walk.
+        var usageRecord = Path.Combine(ImageEnvironment.CacheDirectory(request), "disk-usage", Snapshots.BuildInputs.Hash(OutputPath(request)));
+        var guess = fsType == FileSystems.Ext4 && request.ImageSize is null ? ReadUsage(usageRecord) : null;
+        var measuring = guess is null ? null : Task.Run(() => FileSystems.Usage(tree, cancellationToken), cancellationToken);
+        var usage = guess ?? FileSystems.Usage(tree, cancellationToken);
+        ScratchDisk? scratch = null;
+        DiskPlan plan;
+        try
         {
-            throw new DibException(
-                DibCodes.ImageTooSmall,
-                $"ImageSize {Mib(diskSize)} cannot hold the image: the tree uses {Mib(used)} in {inodes} files and needs a disk of at least {Mib(needDisk)}.",
-                request.ProjectFile is null ? null : new SourceLocation(request.ProjectFile));
+            while (true)
+            {
+                plan = PlanDisk(request, type, usage);
+                scratch = ScratchDisk.Create(work, plan.DiskSize, usage.Bytes + EspSize, allowMemory);
+                if (fsType == FileSystems.Xfs)
+                {
+                    var rootImage = Path.Combine(work, "root." + fsType);
+                    FileSystems.MakeXfs(rootImage, tree, Path.Combine(work, "xfs-mount"), plan.Root.Size, label, request.MkfsOptions, log, cancellationToken);
+                    Place(scratch.Path, rootImage, plan.Root, cancellationToken);
+                    File.Delete(rootImage);
+                }
+                else
+                {
+                    // Written in place, at the partition's offset: no second copy of the filesystem.
+                    FileSystems.MakeExt4(scratch.Path, plan.Root.Offset, tree, plan.Root.Size, label, uuid, plan.Inodes, request.MaxOnlineResize, request.MkfsOptions, log, cancellationToken);
+                }
+
+                if (measuring is null)
+                {
+                    break;
+                }
+
+                var measured = measuring.GetAwaiter().GetResult();
+                measuring = null;
+                var same = PlanDisk(request, type, measured) == plan;
+                usage = measured;
+                if (same)
+                {
+                    break;
+                }
+
+                log.Message(LogImportance.Normal, "DiskImageBuilder: the tree's size changed since the last build of this image: the root filesystem is made again for the new size");
+                scratch.Dispose();
+                scratch = null;
+            }
+        }
+        catch
+        {
+            scratch?.Dispose();
+            throw;
+        }
+        finally
+        {
+            // A failed mke2fs leaves du running: wait for it, its answer no longer matters.
+            if (measuring is not null)
+            {
+                try
+                {
+                    measuring.Wait(CancellationToken.None);
+                }
+                catch (AggregateException)
+                {
+                }
+            }
         }
 
-        var layout = PartitionTable.Plan(type, diskSize, Partitions(bootMode, 0), seed: $"{request.ImageName}/{label}");
-        var root = layout.Partitions[^1];
-        log.Message(LogImportance.Normal, $"DiskImageBuilder: disk {Mib(diskSize)} ({bootMode}, {type}), {fsType} root filesystem {Mib(root.Size)} for {Mib(used)} of files");
-
-        using var scratch = ScratchDisk.Create(work, diskSize, used + EspSize, allowMemory: request.Environment.GetValueOrDefault("DIB_NO_TMPFS") != "1");
-        var raw = scratch.Path;
-        if (fsType == FileSystems.Xfs)
-        {
-            var rootImage = Path.Combine(work, "root." + fsType);
-            FileSystems.MakeXfs(rootImage, tree, Path.Combine(work, "xfs-mount"), root.Size, label, request.MkfsOptions, log, cancellationToken);
-            Place(raw, rootImage, root, cancellationToken);
-            File.Delete(rootImage);
-        }
-        else
-        {
-            // Written in place, at the partition's offset: no second copy of the filesystem.
-            FileSystems.MakeExt4(raw, root.Offset, tree, root.Size, label, StableGuid.From($"{request.ImageName}/{label}/filesystem"), inodes, request.MaxOnlineResize, request.MkfsOptions, log, cancellationToken);
-        }
-
-        log.Message(LogImportance.Normal, $"DiskImageBuilder: root filesystem made in {clock.Elapsed.TotalSeconds:0.00} s{(scratch.InMemory ? " (disk assembled in RAM)" : string.Empty)}");
+        using var disk = scratch!;
+        WriteUsage(usageRecord, usage);
+        var raw = disk.Path;
+        var layout = plan.Layout;
+        log.Message(LogImportance.Normal, $"DiskImageBuilder: disk {Mib(plan.DiskSize)} ({bootMode}, {type}), {fsType} root filesystem {Mib(plan.Root.Size)} for {Mib(usage.Bytes)} of files");
+        log.Message(LogImportance.Normal, $"DiskImageBuilder: root filesystem made in {clock.Elapsed.TotalSeconds:0.00} s{(disk.InMemory ? " (disk assembled in RAM)" : string.Empty)}");
 
         // After mke2fs, which may wipe what it finds around its filesystem.
         PartitionTable.Write(raw, layout);
@@ -152,6 +196,57 @@ public static class DiskImage
         }
 
         return outputs;
+    }
+
+    /// <summary>What the tree's sizes decide: the disk, its partitions, the root filesystem's inode count. Equal plans make equal filesystems.</summary>
+    private sealed record DiskPlan(long DiskSize, PartitionLayout Layout, Partition Root, long? Inodes)
+    {
+        public bool Equals(DiskPlan? other) => other is not null && DiskSize == other.DiskSize && Root.Offset == other.Root.Offset && Root.Size == other.Root.Size && Inodes == other.Inodes;
+
+        public override int GetHashCode() => HashCode.Combine(DiskSize, Root.Offset, Root.Size, Inodes);
+    }
+
+    private static DiskPlan PlanDisk(BuildRequest request, PartitionTableType type, (long Bytes, long Inodes) usage)
+    {
+        var needRoot = FileSystems.RequiredRootSize(usage.Bytes, usage.Inodes, request.RootFileSystem);
+        var needDisk = PartitionTable.RequiredDiskSize(type, Partitions(request.BootMode, needRoot));
+        var diskSize = request.ImageSize is { } wanted ? (wanted + FileSystems.MiB - 1) / FileSystems.MiB * FileSystems.MiB : needDisk;
+        if (diskSize < needDisk)
+        {
+            throw new DibException(
+                DibCodes.ImageTooSmall,
+                $"ImageSize {Mib(diskSize)} cannot hold the image: the tree uses {Mib(usage.Bytes)} in {usage.Inodes} files and needs a disk of at least {Mib(needDisk)}.",
+                request.ProjectFile is null ? null : new SourceLocation(request.ProjectFile));
+        }
+
+        var layout = PartitionTable.Plan(type, diskSize, Partitions(request.BootMode, 0), seed: $"{request.ImageName}/{RootLabel(request)}");
+        var root = layout.Partitions[^1];
+        return new DiskPlan(diskSize, layout, root, FileSystems.Ext4InodeCount(usage.Inodes, root.Size, request.MkfsOptions));
+    }
+
+    private static string OutputPath(BuildRequest request) => Path.Combine(Path.GetFullPath(request.OutputDirectory), request.ImageName);
+
+    // "BYTES INODES" of the tree of this image's last build, or null.
+    private static (long Bytes, long Inodes)? ReadUsage(string record)
+    {
+        try
+        {
+            var fields = File.ReadAllText(record).Split(' ');
+            return fields.Length == 2 && long.TryParse(fields[0], System.Globalization.CultureInfo.InvariantCulture, out var bytes) && long.TryParse(fields[1], System.Globalization.CultureInfo.InvariantCulture, out var inodes)
+                ? (bytes, inodes)
+                : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static void WriteUsage(string record, (long Bytes, long Inodes) usage)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(record)!);
+        File.WriteAllText(record + ".tmp", string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{usage.Bytes} {usage.Inodes}"));
+        File.Move(record + ".tmp", record, overwrite: true);
     }
 
     /// <summary>The root filesystem's label: the user's, or DIB's default for the filesystem type.</summary>

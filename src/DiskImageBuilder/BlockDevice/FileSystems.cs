@@ -58,16 +58,14 @@ public static class FileSystems
 
     /// <summary>mke2fs -d: the tree with owners, modes, xattrs, hard links and device nodes, <paramref name="size"/> bytes at <paramref name="offset"/> of an existing disk file.</summary>
     /// <param name="uuid">The filesystem UUID, also its directory hash seed.</param>
-    public static void MakeExt4(string disk, long offset, string tree, long size, string label, Guid uuid, long inodes, long? maxOnlineResize, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken)
+    /// <param name="inodes">The inode count to ask for (<see cref="Ext4InodeCount"/>), or null for mke2fs's default.</param>
+    public static void MakeExt4(string disk, long offset, string tree, long size, string label, Guid uuid, long? inodes, long? maxOnlineResize, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken)
     {
         var args = new List<string> { "-F", "-q", "-t", "ext4", "-L", label, "-d", tree };
         var (user, userExtended) = TakeExtendedOptions(SplitOptions(mkfsOptions));
-
-        // The default ratio (one inode per 16 KiB) can be too few for trees of many small files.
-        var needed = (inodes * 13 / 10) + 4096;
-        if (!user.Any(o => o.StartsWith("-N", StringComparison.Ordinal) || o.StartsWith("-i", StringComparison.Ordinal)) && needed > size / 16384)
+        if (inodes is { } count)
         {
-            args.AddRange(["-N", needed.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            args.AddRange(["-N", count.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         }
 
         // A given UUID and hash seed, not random ones: the same tree gives the same filesystem, so a
@@ -81,6 +79,18 @@ public static class FileSystems
         args.AddRange(user);
         args.AddRange([disk, $"{size / 1024}k"]);
         Run(new ProcessSpec("mke2fs", args), log, cancellationToken);
+    }
+
+    /// <summary>
+    /// The inode count an ext4 root of <paramref name="size"/> bytes needs for a tree of
+    /// <paramref name="treeInodes"/>, when the default ratio (one per 16 KiB) gives too few for a
+    /// tree of many small files and the user's options do not choose; otherwise null.
+    /// </summary>
+    public static long? Ext4InodeCount(long treeInodes, long size, string? mkfsOptions)
+    {
+        var needed = (treeInodes * 13 / 10) + 4096;
+        var userChooses = SplitOptions(mkfsOptions).Any(o => o.StartsWith("-N", StringComparison.Ordinal) || o.StartsWith("-i", StringComparison.Ordinal));
+        return !userChooses && needed > size / 16384 ? needed : null;
     }
 
     /// <summary>
