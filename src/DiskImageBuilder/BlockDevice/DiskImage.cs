@@ -100,7 +100,7 @@ public static class DiskImage
         // the filesystem is made again. A rebuild after a small change saves the du walk.
         var usageRecord = Path.Combine(ImageEnvironment.CacheDirectory(request), "disk-usage", Snapshots.BuildInputs.Hash(OutputPath(request)));
         var guess = fsType == FileSystems.Ext4 && request.ImageSize is null ? ReadUsage(usageRecord) : null;
-        var measuring = guess is null ? null : Task.Run(() => FileSystems.Usage(tree, cancellationToken), cancellationToken);
+        var measuring = guess is null ? null : DedicatedThreads.Start(() => FileSystems.Usage(tree, cancellationToken));
         var usage = guess ?? FileSystems.Usage(tree, cancellationToken);
         ScratchDisk? scratch = null;
         DiskPlan plan;

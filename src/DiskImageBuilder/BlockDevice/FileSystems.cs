@@ -34,9 +34,9 @@ public static class FileSystems
     {
         static long Number(string text) => long.Parse(text.Split('\t', ' ')[0], System.Globalization.CultureInfo.InvariantCulture);
         // Side by side: each is a walk of the whole tree.
-        var bytes = Task.Run(() => ProcessRunner.RunChecked(new ProcessSpec("du", ["-sx", "--block-size=1", tree]), null, cancellationToken));
-        var inodes = ProcessRunner.RunChecked(new ProcessSpec("du", ["-sx", "--inodes", tree]), null, cancellationToken);
-        return (Number(bytes.GetAwaiter().GetResult().Tail[^1]), Number(inodes.Tail[^1]));
+        var results = new ProcessResult[2];
+        DedicatedThreads.ForEach(2, i => results[i] = ProcessRunner.RunChecked(new ProcessSpec("du", ["-sx", i == 0 ? "--block-size=1" : "--inodes", tree]), null, cancellationToken));
+        return (Number(results[0].Tail[^1]), Number(results[1].Tail[^1]));
     }
 
     /// <summary>

@@ -76,7 +76,7 @@ public static partial class Qcow2Writer
             cancellationToken.ThrowIfCancellationRequested();
             var count = Math.Min(Batch, clusters - first);
             // One call per core, each looping over its share: no per-cluster delegate calls.
-            Parallel.For(0, workers, new ParallelOptions { CancellationToken = cancellationToken }, w => slots.Fill(w, workers, first, count));
+            DedicatedThreads.ForEach(workers, w => slots.Fill(w, workers, first, count));
 
             for (var i = 0; i < count; i++)
             {

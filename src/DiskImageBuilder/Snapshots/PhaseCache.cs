@@ -116,7 +116,7 @@ public sealed class PhaseCache : IDisposable
         // Each layer's file list is checked, on every core: the big ones (install.d) take a while.
         var candidates = _keys.TakeWhile(k => _store.Has(k)).Count();
         var found = new (Layer? Layer, string? Problem)[candidates];
-        Parallel.For(0, candidates, i =>
+        DedicatedThreads.ForEach(candidates, i =>
         {
             var layer = _store.Find(_keys[i], i == 0 ? null : _keys[i - 1], out var problem);
             found[i] = (layer, problem);
