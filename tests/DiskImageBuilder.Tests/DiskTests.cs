@@ -11,6 +11,16 @@ public sealed class DiskTests
         $"<PropertyGroup>{properties}</PropertyGroup>",
         withBootFiles ? """<Element Include="host-grub" />""" : string.Empty);
 
+    /// <summary>The disk's last partition (the root) copied out to a file of its own.</summary>
+    private static string RootFileSystem(ImageProject p, string raw)
+    {
+        using var table = JsonDocument.Parse(ImageProject.Sh($"sfdisk --json '{raw}'"));
+        var root = table.RootElement.GetProperty("partitiontable").GetProperty("partitions").EnumerateArray().Last();
+        var file = p.Combine("root.img");
+        ImageProject.Sh($"dd if='{raw}' of='{file}' bs=512 skip={root.GetProperty("start").GetInt64()} count={root.GetProperty("size").GetInt64()} status=none");
+        return file;
+    }
+
     [Fact]
     public void Hybrid_disk_in_every_format_from_one_tree_with_checksums()
     {
@@ -33,9 +43,7 @@ public sealed class DiskTests
         ImageProject.Sh($"sgdisk -v '{raw}'").ShouldContain("No problems found");
 
         // The root partition holds an ext4 filesystem with the label and the tree.
-        var root = parts[2];
-        var rootFs = p.Combine("root.img");
-        ImageProject.Sh($"dd if='{raw}' of='{rootFs}' bs=512 skip={root.GetProperty("start").GetInt64()} count={root.GetProperty("size").GetInt64()} status=none");
+        var rootFs = RootFileSystem(p, raw);
         ImageProject.Sh($"e2fsck -fn '{rootFs}'");
         ImageProject.Sh($"e2label '{rootFs}'").Trim().ShouldBe("cloudimg-rootfs");
         ImageProject.Sh($"debugfs -R 'ls -l /bin' '{rootFs}' 2>/dev/null").ShouldContain("busybox");
@@ -79,11 +87,7 @@ public sealed class DiskTests
         var run = p.Build();
 
         run.Succeeded.ShouldBeTrue(run.Output);
-        var raw = p.OutputFile("raw");
-        using var table = JsonDocument.Parse(ImageProject.Sh($"sfdisk --json '{raw}'"));
-        var part = table.RootElement.GetProperty("partitiontable").GetProperty("partitions").EnumerateArray().ShouldHaveSingleItem();
-        var rootFs = p.Combine("root.img");
-        ImageProject.Sh($"dd if='{raw}' of='{rootFs}' bs=512 skip={part.GetProperty("start").GetInt64()} count={part.GetProperty("size").GetInt64()} status=none");
+        var rootFs = RootFileSystem(p, p.OutputFile("raw"));
         ImageProject.Sh($"e2fsck -fn '{rootFs}'");
         var super = ImageProject.Sh($"dumpe2fs -h '{rootFs}' 2>/dev/null");
         super.ShouldContain("RAID stride:              16");
@@ -120,8 +124,7 @@ public sealed class DiskTests
         Build(41_000_000, "grown").Messages.ShouldContain(m => m.Contains(Remade, StringComparison.Ordinal));
         var grown = DiskSize();
         grown.ShouldBeGreaterThan(small + (40L << 20));
-        var rootFs = p.Combine("root.img");
-        ImageProject.Sh($"dd if='{p.OutputFile("raw")}' of='{rootFs}' bs=1M skip=1 status=none");
+        var rootFs = RootFileSystem(p, p.OutputFile("raw"));
         ImageProject.Sh($"e2fsck -fn '{rootFs}'");
         ImageProject.Sh($"debugfs -R 'stat /filler' '{rootFs}' 2>/dev/null").ShouldContain("Size: 41000000");
 
