@@ -68,45 +68,70 @@ public static partial class Qcow2Writer
         output.Position = ClusterSize;
         FileStream? rawClusters = null;
         var rawIndexes = new List<int>();
-        var slots = new Slots(input, ClustersWithData(input, size), known, old);
-        var (data, blobs, lengths, hashes, kinds) = (slots.Data, slots.Blobs, slots.Lengths, slots.Hashes, slots.Kinds);
+        // Two sets of slots: batch k is written here while the next one is prepared on every core.
+        var withData = ClustersWithData(input, size);
+        Slots[] sets = [new(input, withData, known, old), new(input, withData, known, old)];
         var workers = Math.Min(Environment.ProcessorCount, Batch);
-        for (var first = 0; first < clusters; first += Batch)
+        Task Prepare(Slots slots, int first) => DedicatedThreads.Start(() =>
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var count = Math.Min(Batch, clusters - first);
             // One call per core, each looping over its share: no per-cluster delegate calls.
-            DedicatedThreads.ForEach(workers, w => slots.Fill(w, workers, first, count));
+            DedicatedThreads.ForEach(workers, w => slots.Fill(w, workers, first, Math.Min(Batch, clusters - first)));
+            return true;
+        });
 
-            for (var i = 0; i < count; i++)
+        var next = clusters > 0 ? Prepare(sets[0], 0) : Task.CompletedTask;
+        try
+        {
+            for (int first = 0, set = 0; first < clusters; first += Batch, set ^= 1)
             {
-                var cluster = first + i;
-                if (kinds[i] == Kind.Zero)
+                next.GetAwaiter().GetResult();
+                cancellationToken.ThrowIfCancellationRequested();
+                next = first + Batch < clusters ? Prepare(sets[set ^ 1], first + Batch) : Task.CompletedTask;
+                var (data, blobs, lengths, hashes, kinds) = (sets[set].Data, sets[set].Blobs, sets[set].Lengths, sets[set].Hashes, sets[set].Kinds);
+                var count = Math.Min(Batch, clusters - first);
+                for (var i = 0; i < count; i++)
                 {
-                    continue;
-                }
+                    var cluster = first + i;
+                    if (kinds[i] == Kind.Zero)
+                    {
+                        continue;
+                    }
 
-                total++;
-                if (kinds[i] == Kind.Raw)
-                {
-                    // Incompressible: a plain cluster, as qemu stores it; set apart so the
-                    // compressed clusters stay packed, and placed after them.
-                    rawClusters ??= new FileStream(destination + ".raw", FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20, FileOptions.DeleteOnClose);
-                    rawIndexes.Add(cluster);
-                    rawClusters.Write(data[i]);
-                    remembered.Add((hashes[i], 0, ClusterSize));
-                    continue;
-                }
+                    total++;
+                    if (kinds[i] == Kind.Raw)
+                    {
+                        // Incompressible: a plain cluster, as qemu stores it; set apart so the
+                        // compressed clusters stay packed, and placed after them.
+                        rawClusters ??= new FileStream(destination + ".raw", FileMode.Create, FileAccess.ReadWrite, FileShare.None, 1 << 20, FileOptions.DeleteOnClose);
+                        rawIndexes.Add(cluster);
+                        rawClusters.Write(data[i]);
+                        remembered.Add((hashes[i], 0, ClusterSize));
+                        continue;
+                    }
 
-                reused += kinds[i] == Kind.Reused ? 1 : 0;
-                var offset = output.Position;
-                var length = lengths[i];
-                var sectors = ((offset + length - 1) >> 9) - (offset >> 9);
-                l2[cluster] = CompressedFlag | ((ulong)sectors << SizeShift) | (ulong)offset;
-                output.Write(blobs[i], 0, length);
-                Count(refcounts, offset, length);
-                remembered.Add((hashes[i], offset, length));
+                    reused += kinds[i] == Kind.Reused ? 1 : 0;
+                    var offset = output.Position;
+                    var length = lengths[i];
+                    var sectors = ((offset + length - 1) >> 9) - (offset >> 9);
+                    l2[cluster] = CompressedFlag | ((ulong)sectors << SizeShift) | (ulong)offset;
+                    output.Write(blobs[i], 0, length);
+                    Count(refcounts, offset, length);
+                    remembered.Add((hashes[i], offset, length));
+                }
             }
+        }
+        catch
+        {
+            // The next batch may still be read on other threads: the handles stay open until it ends.
+            try
+            {
+                next.Wait(CancellationToken.None);
+            }
+            catch (AggregateException)
+            {
+            }
+
+            throw;
         }
 
         if (rawClusters is not null)
