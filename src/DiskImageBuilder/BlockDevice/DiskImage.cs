@@ -242,11 +242,18 @@ public static class DiskImage
         }
     }
 
+    // Only a head start for the next build: a cache that cannot be written costs that, not the build.
     private static void WriteUsage(string record, (long Bytes, long Inodes) usage)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(record)!);
-        File.WriteAllText(record + ".tmp", string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{usage.Bytes} {usage.Inodes}"));
-        File.Move(record + ".tmp", record, overwrite: true);
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(record)!);
+            File.WriteAllText(record + ".tmp", string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{usage.Bytes} {usage.Inodes}"));
+            File.Move(record + ".tmp", record, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 
     /// <summary>The root filesystem's label: the user's, or DIB's default for the filesystem type.</summary>
