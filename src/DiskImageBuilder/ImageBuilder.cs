@@ -80,7 +80,7 @@ public static class ImageBuilder
             var outputs = new List<string>();
             foreach (var format in formats.Where(f => !f.IsDisk))
             {
-                var path = Path.Combine(Path.GetFullPath(request.OutputDirectory), $"{request.ImageName}.{format.Extension}");
+                var path = Outputs.PathOf(request, format);
                 Outputs.Write(format, tree, path, log, cancellationToken);
                 outputs.Add(path);
             }
@@ -160,8 +160,7 @@ public static class ImageBuilder
         }
 
         var inputs = BuildInputs.Compute(hooksRoot, env, elements.Names, steps, PhaseRunner.EngineScripts);
-        var image = Path.Combine(Path.GetFullPath(request.OutputDirectory), request.ImageName);
-        return PhaseCache.Open(env["DIB_IMAGE_CACHE"], root, inputs, image, request.ImageCacheMaxSize ?? PhaseCache.DefaultMaxBytes, log);
+        return PhaseCache.Open(env["DIB_IMAGE_CACHE"], root, inputs, Outputs.PathOf(request), request.ImageCacheMaxSize ?? PhaseCache.DefaultMaxBytes, log);
     }
 
     private static SourceLocation? Where(BuildRequest request) =>

@@ -3,6 +3,10 @@ namespace DiskImageBuilder;
 /// <summary>Writes the finished tree to the requested output files.</summary>
 public static class Outputs
 {
+    /// <summary>Where the image goes: <c>OutputDirectory/ImageName</c>, with <c>.EXT</c> for one format's file.</summary>
+    public static string PathOf(BuildRequest request, ImageFormat? format = null) =>
+        Path.Combine(Path.GetFullPath(request.OutputDirectory), format is null ? request.ImageName : $"{request.ImageName}.{format.Extension}");
+
     public static void Write(ImageFormat format, string rootTree, string destination, IBuildLog log, CancellationToken cancellationToken) =>
         WriteAtomically(destination, log, partial =>
         {

@@ -98,7 +98,7 @@ public static class DiskImage
         // ext4 sized by the tree: mke2fs starts at once with the sizes of this image's last build
         // while du measures this tree on the other core; if the tree's sizes give another disk,
         // the filesystem is made again. A rebuild after a small change saves the du walk.
-        var usageRecord = Path.Combine(ImageEnvironment.CacheDirectory(request), "disk-usage", Snapshots.BuildInputs.Hash(OutputPath(request)));
+        var usageRecord = Path.Combine(ImageEnvironment.CacheDirectory(request), "disk-usage", Snapshots.BuildInputs.Hash(Outputs.PathOf(request)));
         var guess = fsType == FileSystems.Ext4 && request.ImageSize is null ? ReadUsage(usageRecord) : null;
         var measuring = guess is null ? null : DedicatedThreads.Start(() => FileSystems.Usage(tree, cancellationToken));
         var usage = guess ?? FileSystems.Usage(tree, cancellationToken);
@@ -190,7 +190,7 @@ public static class DiskImage
         var outputs = new List<string>();
         foreach (var format in formats.Where(f => f.IsDisk))
         {
-            var destination = Path.Combine(Path.GetFullPath(request.OutputDirectory), $"{request.ImageName}.{format.Extension}");
+            var destination = Outputs.PathOf(request, format);
             Convert(raw, format, destination, request, log, cancellationToken);
             outputs.Add(destination);
         }
@@ -223,8 +223,6 @@ public static class DiskImage
         var root = layout.Partitions[^1];
         return new DiskPlan(diskSize, layout, root, FileSystems.Ext4InodeCount(usage.Inodes, root.Size, request.MkfsOptions));
     }
-
-    private static string OutputPath(BuildRequest request) => Path.Combine(Path.GetFullPath(request.OutputDirectory), request.ImageName);
 
     // "BYTES INODES" of the tree of this image's last build, or null.
     private static (long Bytes, long Inodes)? ReadUsage(string record)
