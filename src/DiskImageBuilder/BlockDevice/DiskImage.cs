@@ -130,7 +130,7 @@ public static class DiskImage
 
                 var measured = measuring.GetAwaiter().GetResult();
                 measuring = null;
-                var same = PlanDisk(request, type, measured) == plan;
+                var same = PlanDisk(request, type, measured).SameFileSystem(plan);
                 usage = measured;
                 if (same)
                 {
@@ -198,12 +198,13 @@ public static class DiskImage
         return outputs;
     }
 
-    /// <summary>What the tree's sizes decide: the disk, its partitions, the root filesystem's inode count. Equal plans make equal filesystems.</summary>
-    private sealed record DiskPlan(long DiskSize, PartitionLayout Layout, Partition Root, long? Inodes)
+    /// <summary>What the tree's sizes decide: the disk (and so its layout) and the root filesystem's inode count.</summary>
+    private sealed record DiskPlan(long DiskSize, PartitionLayout Layout, long? Inodes)
     {
-        public bool Equals(DiskPlan? other) => other is not null && DiskSize == other.DiskSize && Root.Offset == other.Root.Offset && Root.Size == other.Root.Size && Inodes == other.Inodes;
+        public Partition Root => Layout.Partitions[^1];
 
-        public override int GetHashCode() => HashCode.Combine(DiskSize, Root.Offset, Root.Size, Inodes);
+        /// <summary>The layout follows from the disk size, so these two make the same filesystem.</summary>
+        public bool SameFileSystem(DiskPlan other) => DiskSize == other.DiskSize && Inodes == other.Inodes;
     }
 
     private static DiskPlan PlanDisk(BuildRequest request, PartitionTableType type, (long Bytes, long Inodes) usage)
@@ -220,8 +221,7 @@ public static class DiskImage
         }
 
         var layout = PartitionTable.Plan(type, diskSize, Partitions(request.BootMode, 0), seed: $"{request.ImageName}/{RootLabel(request)}");
-        var root = layout.Partitions[^1];
-        return new DiskPlan(diskSize, layout, root, FileSystems.Ext4InodeCount(usage.Inodes, root.Size, request.MkfsOptions));
+        return new DiskPlan(diskSize, layout, FileSystems.Ext4InodeCount(usage.Inodes, layout.Partitions[^1].Size, request.MkfsOptions));
     }
 
     // "BYTES INODES" of the tree of this image's last build, or null.
