@@ -54,4 +54,23 @@ public static class DedicatedThreads
     /// <summary>Starts <paramref name="work"/> on a thread of its own and returns its task.</summary>
     public static Task<T> Start<T>(Func<T> work) =>
         Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <inheritdoc cref="Start{T}(Func{T})"/>
+    public static Task Start(Action work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <summary>
+    /// Waits for work whose outcome no longer matters, on a path that is already failing: it may
+    /// still be using what that path is about to close. Its own failure, if any, is dropped.
+    /// </summary>
+    public static void WaitOut(Task? work)
+    {
+        try
+        {
+            work?.Wait(CancellationToken.None);
+        }
+        catch (AggregateException)
+        {
+        }
+    }
 }

@@ -52,4 +52,22 @@ public sealed class DedicatedThreadsTests
     {
         (await DedicatedThreads.Start(() => Thread.CurrentThread.IsThreadPoolThread)).ShouldBeFalse();
     }
+
+    [Fact]
+    public void WaitOut_waits_for_work_to_end_and_drops_its_failure()
+    {
+        var ended = false;
+        var work = DedicatedThreads.Start(() =>
+        {
+            Thread.Sleep(100);
+            ended = true;
+            throw new InvalidOperationException("no longer matters");
+        });
+
+        DedicatedThreads.WaitOut(work);
+
+        ended.ShouldBeTrue();
+        work.IsFaulted.ShouldBeTrue();
+        DedicatedThreads.WaitOut(null);
+    }
 }

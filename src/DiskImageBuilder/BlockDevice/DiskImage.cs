@@ -150,16 +150,7 @@ public static class DiskImage
         finally
         {
             // A failed mke2fs leaves du running: wait for it, its answer no longer matters.
-            if (measuring is not null)
-            {
-                try
-                {
-                    measuring.Wait(CancellationToken.None);
-                }
-                catch (AggregateException)
-                {
-                }
-            }
+            DedicatedThreads.WaitOut(measuring);
         }
 
         using var disk = scratch!;

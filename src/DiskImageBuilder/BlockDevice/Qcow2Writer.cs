@@ -42,7 +42,7 @@ public static partial class Qcow2Writer
     }
 
     /// <param name="previous">The image this one replaces (read while writing), with <paramref name="index"/>.</param>
-    /// <param name="index">Where the content hash of each compressed cluster is remembered for the next build; null: nothing is reused.</param>
+    /// <param name="index">Where the hash of each data cluster is remembered for the next build; null: nothing is reused.</param>
     /// <returns>How many data clusters were copied from the previous image and how many there are.</returns>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (int Reused, int Total) Write(string raw, string destination, string? previous, string? index, CancellationToken cancellationToken)
@@ -72,12 +72,9 @@ public static partial class Qcow2Writer
         var withData = ClustersWithData(input, size);
         Slots[] sets = [new(input, withData, known, old), new(input, withData, known, old)];
         var workers = Math.Min(Environment.ProcessorCount, Batch);
+        // One call per core, each looping over its share: no per-cluster delegate calls.
         Task Prepare(Slots slots, int first) => DedicatedThreads.Start(() =>
-        {
-            // One call per core, each looping over its share: no per-cluster delegate calls.
-            DedicatedThreads.ForEach(workers, w => slots.Fill(w, workers, first, Math.Min(Batch, clusters - first)));
-            return true;
-        });
+            DedicatedThreads.ForEach(workers, w => slots.Fill(w, workers, first, Math.Min(Batch, clusters - first))));
 
         var next = clusters > 0 ? Prepare(sets[0], 0) : Task.CompletedTask;
         try
@@ -123,14 +120,7 @@ public static partial class Qcow2Writer
         catch
         {
             // The next batch may still be read on other threads: the handles stay open until it ends.
-            try
-            {
-                next.Wait(CancellationToken.None);
-            }
-            catch (AggregateException)
-            {
-            }
-
+            DedicatedThreads.WaitOut(next);
             throw;
         }
 
@@ -292,7 +282,7 @@ public static partial class Qcow2Writer
             throw new ArgumentException("whole 32-byte stripes, little-endian", nameof(data));
         }
 
-        // Arithmetic modulo 2^64, as the algorithm wants (the build checks overflow elsewhere).
+        // Arithmetic modulo 2^64, as the algorithm wants (constant expressions are checked by default).
         static ulong Round(ulong acc, ulong input) => unchecked(BitOperations.RotateLeft(acc + (input * P2), 31) * P1);
         static ulong Merge(ulong acc, ulong v) => unchecked(((acc ^ Round(0, v)) * P1) + P4);
         static ulong Finish(ulong v1, ulong v2, ulong v3, ulong v4, int length)

@@ -19,9 +19,6 @@ public sealed class PhaseRunner
     public static IEnumerable<string> EngineScripts => [HostWrapper.Value, ChrootWrapper.Value];
 
     private readonly HooksTree _hooks;
-
-    /// <summary>The image's /dev entries, made once per build beside the hooks tree (in the work directory, outside the tree).</summary>
-    private string DevNodes => Path.Combine(Path.GetDirectoryName(_hooks.Root)!, "dev-nodes");
     private readonly string _rootTree;
     private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly IBuildLog _log;
@@ -36,6 +33,9 @@ public sealed class PhaseRunner
 
     /// <summary>Where the engine reads the tree when it is not a plain folder (an overlay in its own namespace).</summary>
     public string? TreeView { get; init; }
+
+    /// <summary>The image's /dev entries, made once per build beside the hooks tree (in the work directory, outside the tree).</summary>
+    private string DevNodes => Path.Combine(Path.GetDirectoryName(_hooks.Root)!, "dev-nodes");
 
     /// <summary>A command prefix that puts scripts where the tree is mounted (nsenter), if it is.</summary>
     public IReadOnlyList<string> Enter { get; init; } = [];
