@@ -132,6 +132,15 @@ public sealed class DiskTests
         Directory.Delete(p.Combine("cache", "disk-usage"), recursive: true);
         Build(41_000_000, "cold").Messages.ShouldNotContain(m => m.Contains(Remade, StringComparison.Ordinal));
         DiskSize().ShouldBe(grown);
+
+        // A damaged record counts as none.
+        foreach (var record in Directory.EnumerateFiles(p.Combine("cache", "disk-usage")))
+        {
+            File.WriteAllText(record, "-5 -5");
+        }
+
+        Build(41_000_000, "damaged record").Messages.ShouldNotContain(m => m.Contains(Remade, StringComparison.Ordinal));
+        DiskSize().ShouldBe(grown);
     }
 
     [Fact]

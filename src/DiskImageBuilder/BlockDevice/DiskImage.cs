@@ -221,7 +221,10 @@ public static class DiskImage
         try
         {
             var fields = File.ReadAllText(record).Split(' ');
-            return fields.Length == 2 && long.TryParse(fields[0], System.Globalization.CultureInfo.InvariantCulture, out var bytes) && long.TryParse(fields[1], System.Globalization.CultureInfo.InvariantCulture, out var inodes)
+            // A damaged record is no record: the build then measures first, as without one.
+            return fields.Length == 2
+                && long.TryParse(fields[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bytes)
+                && long.TryParse(fields[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var inodes)
                 ? (bytes, inodes)
                 : null;
         }
