@@ -147,6 +147,21 @@ public sealed class AppCompositionTests
     }
 
     [Fact]
+    public void A_project_reference_that_is_no_app_is_restored_by_NuGet_and_built()
+    {
+        using var p = ImageProject.Busybox("""<ItemGroup><ProjectReference Include="app/hello.csproj" /></ItemGroup>""");
+        WriteApp(p);
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        run.RanTask("RestoreTask").ShouldBeTrue();
+        File.Exists(p.Combine("app/obj/project.assets.json")).ShouldBeTrue();
+        File.Exists(p.Combine("app/bin/Debug/net10.0/hello.dll")).ShouldBeTrue();
+        Directory.Exists(Path.Combine(p.Extract(), "opt")).ShouldBeFalse("only apps go into the image");
+    }
+
+    [Fact]
     public void A_referenced_project_that_does_not_compile_stops_the_build_with_its_own_error()
     {
         using var p = ImageProject.Busybox($"<ItemGroup>{AppReference}</ItemGroup>");

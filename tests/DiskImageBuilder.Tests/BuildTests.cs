@@ -229,6 +229,35 @@ public sealed class BuildTests
     }
 
     [Fact]
+    public void NuGet_restores_an_image_project_only_when_it_has_packages_or_imports_from_an_earlier_restore()
+    {
+        using var p = ImageProject.Busybox();
+        var assets = p.Combine("obj/project.assets.json");
+        var plain = p.Build();
+        plain.Succeeded.ShouldBeTrue(plain.Output);
+        plain.RanTask("RestoreTask").ShouldBeFalse("an image project without packages gives NuGet nothing to do");
+        File.Exists(assets).ShouldBeFalse();
+
+        // A package reached from the machine's package folder (the test project's own), no network.
+        var body = File.ReadAllText(p.ProjectFile);
+        var package = """<ItemGroup><PackageReference Include="Microsoft.Build.Locator" Version="1.6.10" /></ItemGroup>""";
+        File.WriteAllText(p.ProjectFile, body.Replace("</Project>", package + "\n</Project>", StringComparison.Ordinal));
+        var withPackage = p.Build();
+        withPackage.Succeeded.ShouldBeTrue(withPackage.Output);
+        withPackage.RanTask("RestoreTask").ShouldBeTrue();
+        File.ReadAllText(assets).ShouldContain("Microsoft.Build.Locator/1.6.10");
+        File.ReadAllText(p.Combine($"obj/{Path.GetFileName(p.ProjectFile)}.nuget.g.props")).ShouldContain("Microsoft.Build.Locator.props");
+
+        // Removed again: NuGet runs once more, so the package's build files are no longer imported.
+        File.WriteAllText(p.ProjectFile, body);
+        p.Build().RanTask("RestoreTask").ShouldBeTrue("the last restore left imports of the removed package");
+        File.ReadAllText(p.Combine($"obj/{Path.GetFileName(p.ProjectFile)}.nuget.g.props")).ShouldNotContain("Microsoft.Build.Locator");
+        var after = p.Build();
+        after.Succeeded.ShouldBeTrue(after.Output);
+        after.RanTask("RestoreTask").ShouldBeFalse();
+    }
+
+    [Fact]
     public void Design_time_builds_do_no_image_work_and_clean_removes_the_image()
     {
         using var p = ImageProject.Busybox();

@@ -17,6 +17,10 @@ public sealed record BuildRun(int ExitCode, string Output, Build Log)
     public bool Ran(string target) =>
         Log.FindChildrenRecursive<Target>(t => t.Name == target).Any(t => t.Children.OfType<Microsoft.Build.Logging.StructuredLogger.Task>().Any());
 
+    /// <summary>True when a task of that name ran anywhere in the build.</summary>
+    public bool RanTask(string task) =>
+        Log.FindChildrenRecursive<Microsoft.Build.Logging.StructuredLogger.Task>(t => t.Name == task).Any();
+
     public IEnumerable<string> Messages => Log.FindChildrenRecursive<Message>().Select(m => m.Text);
 }
 
