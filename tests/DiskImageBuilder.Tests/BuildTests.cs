@@ -233,6 +233,7 @@ public sealed class BuildTests
     {
         using var p = ImageProject.Busybox();
         var assets = p.Combine("obj/project.assets.json");
+        var nugetProps = p.Combine($"obj/{Path.GetFileName(p.ProjectFile)}.nuget.g.props");
         var plain = p.Build();
         plain.Succeeded.ShouldBeTrue(plain.Output);
         plain.RanTask("RestoreTask").ShouldBeFalse("an image project without packages gives NuGet nothing to do");
@@ -246,12 +247,12 @@ public sealed class BuildTests
         withPackage.Succeeded.ShouldBeTrue(withPackage.Output);
         withPackage.RanTask("RestoreTask").ShouldBeTrue();
         File.ReadAllText(assets).ShouldContain("Microsoft.Build.Locator/1.6.10");
-        File.ReadAllText(p.Combine($"obj/{Path.GetFileName(p.ProjectFile)}.nuget.g.props")).ShouldContain("Microsoft.Build.Locator.props");
+        File.ReadAllText(nugetProps).ShouldContain("Microsoft.Build.Locator.props");
 
         // Removed again: NuGet runs once more, so the package's build files are no longer imported.
         File.WriteAllText(p.ProjectFile, body);
         p.Build().RanTask("RestoreTask").ShouldBeTrue("the last restore left imports of the removed package");
-        File.ReadAllText(p.Combine($"obj/{Path.GetFileName(p.ProjectFile)}.nuget.g.props")).ShouldNotContain("Microsoft.Build.Locator");
+        File.ReadAllText(nugetProps).ShouldNotContain("Microsoft.Build.Locator");
         var after = p.Build();
         after.Succeeded.ShouldBeTrue(after.Output);
         after.RanTask("RestoreTask").ShouldBeFalse();
