@@ -160,7 +160,7 @@ public static class ImageBuilder
         }
 
         var inputs = BuildInputs.Compute(hooksRoot, env, elements.Names, steps, PhaseRunner.EngineScripts);
-        return PhaseCache.Open(env["DIB_IMAGE_CACHE"], root, inputs, Outputs.PathOf(request), request.ImageCacheMaxSize ?? PhaseCache.DefaultMaxBytes, log);
+        return PhaseCache.Open(env["DIB_IMAGE_CACHE"], root, hooksRoot, inputs, Outputs.PathOf(request), request.ImageCacheMaxSize ?? PhaseCache.DefaultMaxBytes, log);
     }
 
     private static SourceLocation? Where(BuildRequest request) =>

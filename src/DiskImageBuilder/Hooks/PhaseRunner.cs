@@ -119,12 +119,13 @@ public sealed class PhaseRunner
             env.Remove("TARGET_ROOT");
             env["PATH"] = $"{InTargetHooks}/bin:{env["PATH"]}";
             var inImage = $"{InTargetHooks}/{script.Phase.Name}/{script.Name}";
-            args = [.. Unshare, "sh", "-c", ChrootWrapper.Value, "dib-chroot", _rootTree, _hooks.Root, shell!, inImage, DevNodes];
+            args = [.. Unshare, "sh", "-c", ChrootWrapper.Value, "dib-chroot", _rootTree, _hooks.Root, shell!, inImage, DevNodes,
+                .. _hooks.EnvironmentFiles().Select(f => $"{InTargetHooks}/{f}")];
         }
         else
         {
             env = new Dictionary<string, string>(HostEnvironment(), StringComparer.Ordinal);
-            args = [.. Unshare, "bash", "-c", HostWrapper.Value, "dib-hook", script.Path];
+            args = [.. Unshare, "bash", "-c", HostWrapper.Value, "dib-hook", script.Path, .. _hooks.EnvironmentFiles().Select(f => Path.Combine(_hooks.Root, f))];
         }
 
         string[] command = [.. Enter, "unshare", .. args];

@@ -17,7 +17,7 @@ public sealed record StepInput(string Name, SortedDictionary<string, string> Fil
 public sealed record BuildInputs(SortedDictionary<string, string> Base, IReadOnlyList<StepInput> Steps)
 {
     /// <summary>Bumped when the snapshot format or what a step sees changes in the engine.</summary>
-    private const string FormatVersion = "dib-phase-cache-1";
+    private const string FormatVersion = "dib-phase-cache-2";
 
     /// <summary>
     /// Variables that do not shape the tree: paths of this build's scratch space and cache, whose
