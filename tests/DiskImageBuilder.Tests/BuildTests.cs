@@ -5,6 +5,7 @@ using Xunit;
 namespace DiskImageBuilder.Tests;
 
 /// <summary>Out-of-process `dotnet build` of small images on the offline busybox tree. Needs root.</summary>
+[Trait(Tier.Name, Tier.Build)]
 public sealed class BuildTests
 {
     [Fact]
