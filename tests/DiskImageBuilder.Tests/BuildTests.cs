@@ -229,6 +229,56 @@ public sealed class BuildTests
     }
 
     [Fact]
+    public void Adding_deleting_or_renaming_a_hook_or_an_ImageFile_rebuilds_and_question_agrees()
+    {
+        using var p = ImageProject.Busybox(
+            """<ItemGroup><ImageFile Include="files/*.conf" ImagePath="/etc/files/%(Filename)%(Extension)" /></ItemGroup>""",
+            """<Element Include="inc" />""");
+        var first = p.Write("elements/inc/install.d/50-first", "#!/bin/sh\necho first >> /etc/hooks-ran\n");
+        p.Write("files/a.conf", "a\n", false);
+        var old = DateTime.UtcNow.AddHours(-1);
+        void Age(string file) => File.SetLastWriteTimeUtc(file, old);
+        Age(first);
+        p.Build().Succeeded.ShouldBeTrue();
+
+        void ShouldRebuildWith(string why, params string[] lines)
+        {
+            p.Build("-question").Succeeded.ShouldBeFalse($"-question sees the image out of date: {why}");
+            var run = p.Build();
+            run.Succeeded.ShouldBeTrue(run.Output);
+            run.Ran("CreateImage").ShouldBeTrue(why);
+            var tree = p.Extract();
+            File.ReadAllLines(Path.Combine(tree, "etc/hooks-ran")).ShouldBe(lines, why);
+            p.Build("-question").Succeeded.ShouldBeTrue($"up to date again after: {why}");
+        }
+
+        // Files with old times: only the list of names tells the image is stale.
+        var second = p.Write("elements/inc/install.d/60-second", "#!/bin/sh\necho second >> /etc/hooks-ran\n");
+        Age(second);
+        ShouldRebuildWith("a hook was added", "first", "second");
+
+        File.Move(second, p.Combine("elements/inc/install.d/40-second"));
+        ShouldRebuildWith("a hook was renamed", "second", "first");
+
+        File.Delete(p.Combine("elements/inc/install.d/40-second"));
+        ShouldRebuildWith("a hook was deleted", "first");
+
+        File.SetUnixFileMode(first, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        p.Write("elements/inc/install.d/70-always", "#!/bin/sh\ntouch /etc/hooks-ran\n");
+        Age(p.Combine("elements/inc/install.d/70-always"));
+        p.Build().Succeeded.ShouldBeTrue();
+        File.ReadAllText(Path.Combine(p.Extract(), "etc/hooks-ran")).ShouldBeEmpty("a hook that lost its executable bit no longer runs");
+
+        Age(p.Write("files/b.conf", "b\n", false));
+        p.Build().Ran("CreateImage").ShouldBeTrue("an ImageFile was added");
+        File.ReadAllText(Path.Combine(p.Extract(), "etc/files/b.conf")).ShouldBe("b\n");
+        File.Delete(p.Combine("files/b.conf"));
+        p.Build().Ran("CreateImage").ShouldBeTrue("an ImageFile was deleted");
+        File.Exists(Path.Combine(p.Extract(), "etc/files/b.conf")).ShouldBeFalse();
+        p.Build().Ran("CreateImage").ShouldBeFalse("nothing changed");
+    }
+
+    [Fact]
     public void NuGet_restores_an_image_project_only_when_it_has_packages_or_imports_from_an_earlier_restore()
     {
         using var p = ImageProject.Busybox();
