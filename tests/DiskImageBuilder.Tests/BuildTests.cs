@@ -126,6 +126,35 @@ public sealed class BuildTests
     }
 
     [Fact]
+    public void The_default_verbosity_shows_each_phase_a_long_script_still_running_and_the_image_with_its_size()
+    {
+        using var p = ImageProject.Busybox(elements: """<Element Include="slow" />""");
+        p.Write("elements/slow/install.d/50-slow", "#!/bin/sh\necho hidden-at-minimal\nsleep 12\n");
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        var console = run.Output.Split('\n').Select(l => l.Trim()).ToList();
+        foreach (var phase in new[] { "root.d", "install.d", "finalise.d" })
+        {
+            console.ShouldContain(l => l.StartsWith($"DiskImageBuilder: {phase}: ", StringComparison.Ordinal), phase);
+            console.ShouldContain(l => l.StartsWith($"DiskImageBuilder: {phase} took ", StringComparison.Ordinal), phase);
+        }
+
+        console.ShouldContain("DiskImageBuilder: install.d/50-slow still running, 10 s");
+        console.ShouldContain(l => l.StartsWith("DiskImageBuilder: install.d/50-slow finished after 1", StringComparison.Ordinal));
+        console.ShouldNotContain(l => l.Contains("hidden-at-minimal", StringComparison.Ordinal), "script output stays at normal verbosity");
+        console.ShouldNotContain(l => l.Contains("root.d/10-busybox-tree still running", StringComparison.Ordinal), "quick scripts get no progress lines");
+        console.ShouldContain(l => l.StartsWith("DiskImageBuilder: image built in ", StringComparison.Ordinal)
+            && l.EndsWith($": {p.OutputFile()} ({(new FileInfo(p.OutputFile()).Length + (1 << 20) - 1) >> 20} MiB)", StringComparison.Ordinal));
+
+        File.Delete(p.OutputFile());
+        var again = p.Build();
+        again.Succeeded.ShouldBeTrue(again.Output);
+        again.Output.ShouldContain("DiskImageBuilder: every phase restored; only the outputs are written");
+    }
+
+    [Fact]
     public void A_failing_script_is_an_error_naming_it_with_its_last_lines_and_nothing_is_left_behind()
     {
         using var p = ImageProject.Busybox(elements: """<Element Include="broken" />""");
