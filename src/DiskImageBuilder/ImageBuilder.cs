@@ -94,7 +94,7 @@ public static class ImageBuilder
 
             BlockDevice.DiskImage.WriteChecksums(outputs, request.Checksums);
 
-            log.Message(LogImportance.High, $"DiskImageBuilder: {request.ImageName} built in {total.Elapsed.TotalSeconds:0.0} s");
+            log.Message(LogImportance.High, $"DiskImageBuilder: {request.ImageName} built in {total.Elapsed.TotalSeconds:0.0} s: {string.Join(", ", outputs.Select(o => $"{o} ({Outputs.SizeText(o)})"))}");
             return outputs;
         }
         finally
