@@ -13,6 +13,7 @@ namespace DiskImageBuilder.Tests;
 /// </summary>
 [Collection("Heavy")]
 [Trait("Category", "Faults")]
+[Trait(Tier.Name, Tier.Build)]
 public sealed class FaultTests
 {
     /// <summary>An install.d hook (inside the image, with its mounts) that hangs while DIB_FAULT_HANG is set.</summary>
