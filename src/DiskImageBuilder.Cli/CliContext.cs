@@ -1,3 +1,6 @@
+using DiskImageBuilder.Host;
+using DiskImageBuilder.Request;
+
 namespace DiskImageBuilder.Cli;
 
 /// <summary>

@@ -1,5 +1,8 @@
 using DiskImageBuilder.Elements;
 using DiskImageBuilder.Hooks;
+using DiskImageBuilder.Output;
+using DiskImageBuilder.Request;
+using DiskImageBuilder.Snapshots;
 
 namespace DiskImageBuilder.Cli;
 

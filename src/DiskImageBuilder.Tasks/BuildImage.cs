@@ -1,3 +1,5 @@
+using DiskImageBuilder.Output;
+using DiskImageBuilder.Request;
 using Microsoft.Build.Framework;
 
 namespace DiskImageBuilder.Tasks;

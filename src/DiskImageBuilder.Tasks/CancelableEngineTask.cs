@@ -1,5 +1,6 @@
-using Microsoft.Build.Framework;
+using DiskImageBuilder.Host;
 using MSBuildTask = Microsoft.Build.Utilities.Task;
+using Microsoft.Build.Framework;
 
 namespace DiskImageBuilder.Tasks;
 

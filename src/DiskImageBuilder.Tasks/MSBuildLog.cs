@@ -1,3 +1,4 @@
+using DiskImageBuilder.Host;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 

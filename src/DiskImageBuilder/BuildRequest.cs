@@ -1,6 +1,10 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json;
+using DiskImageBuilder.Content;
 using DiskImageBuilder.Elements;
+using DiskImageBuilder.Hooks;
+using DiskImageBuilder.Output;
+using DiskImageBuilder.Snapshots;
 
 namespace DiskImageBuilder;
 
@@ -105,6 +109,12 @@ public sealed record BuildRequest
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
+
+    /// <summary>DIB_IMAGE_CACHE as given, else DIB's default ~/.cache/image-create.</summary>
+    public string CacheDirectory() =>
+        Environment.TryGetValue("DIB_IMAGE_CACHE", out var dir) && !string.IsNullOrWhiteSpace(dir)
+            ? dir
+            : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".cache", "image-create");
 
     public IReadOnlyList<string> OutputPaths() =>
         [.. ImageFormats.Parse(Formats, null).Select(f => Path.Combine(OutputDirectory, $"{ImageName}.{f.Extension}"))];

@@ -1,6 +1,10 @@
 using System.Diagnostics;
+using DiskImageBuilder.Content;
 using DiskImageBuilder.Elements;
 using DiskImageBuilder.Hooks;
+using DiskImageBuilder.Host;
+using DiskImageBuilder.Output;
+using DiskImageBuilder.Request;
 using DiskImageBuilder.Snapshots;
 
 namespace DiskImageBuilder;
@@ -33,7 +37,7 @@ public static class ImageBuilder
         log.Message(LogImportance.Normal, $"DiskImageBuilder: elements: {string.Join(' ', elements.Names)}");
 
         HostTools.CheckRoot();
-        HostTools.Check(HostTools.Engine.Concat(HostTools.ForElements(elements.Elements)).Concat(BlockDevice.DiskImage.HostTools(formats, request.BootMode, request.RootFileSystem)));
+        HostTools.Check(HostTools.Engine.Concat(elements.Elements.SelectMany(e => e.HostTools())).Concat(BlockDevice.DiskImage.HostTools(formats, request.BootMode, request.RootFileSystem)));
 
         // Before the work directory is touched: a second build of this image would delete the first's tree.
         using var imageLock = ImageLock.Take(request, log, cancellationToken);
@@ -92,7 +96,7 @@ public static class ImageBuilder
                 outputs.AddRange(BlockDevice.DiskImage.Create(request, tree, work, formats, log, cancellationToken));
             }
 
-            BlockDevice.DiskImage.WriteChecksums(outputs, request.Checksums);
+            Output.Checksums.Write(outputs, request.Checksums);
 
             log.Message(LogImportance.High, $"DiskImageBuilder: {request.ImageName} built in {total.Elapsed.TotalSeconds:0.0} s: {string.Join(", ", outputs.Select(o => $"{o} ({Outputs.SizeText(o)})"))}");
             return outputs;

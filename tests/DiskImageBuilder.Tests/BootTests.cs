@@ -1,4 +1,8 @@
 using DiskImageBuilder.BlockDevice;
+using DiskImageBuilder.Boot;
+using DiskImageBuilder.Elements;
+using DiskImageBuilder.Host;
+using DiskImageBuilder.Output;
 using Shouldly;
 using Xunit;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DiskImageBuilder.Hooks;
 using Shouldly;
 using Xunit;
 

@@ -1,3 +1,5 @@
+using DiskImageBuilder.Elements;
+using DiskImageBuilder.Output;
 using Shouldly;
 using Xunit;
 

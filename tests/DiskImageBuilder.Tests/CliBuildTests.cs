@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using DiskImageBuilder.Host;
+using DiskImageBuilder.Request;
 using Shouldly;
 using Xunit;
 

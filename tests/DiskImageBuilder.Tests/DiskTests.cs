@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DiskImageBuilder.Elements;
 using Shouldly;
 using Xunit;
 

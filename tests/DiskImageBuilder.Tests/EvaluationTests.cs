@@ -1,3 +1,4 @@
+using DiskImageBuilder.Output;
 using Microsoft.Build.Evaluation;
 using Shouldly;
 using Xunit;

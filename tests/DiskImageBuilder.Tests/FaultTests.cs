@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
+using DiskImageBuilder.Host;
 using Shouldly;
 using Xunit;
 

@@ -1,5 +1,6 @@
 using DiskImageBuilder.Elements;
 using DiskImageBuilder.Hooks;
+using DiskImageBuilder.Host;
 using Shouldly;
 using Xunit;
 
@@ -70,7 +71,7 @@ public sealed class HooksTreeTests : IDisposable
     {
         _dir.Write("els/a/bin/tool", "#!/bin/sh\n");
         Merge(new RecordingLog(), "a");
-        HooksTree.IsExecutable(_dir.Combine("hooks/bin/tool")).ShouldBeTrue();
+        HostFiles.IsExecutable(_dir.Combine("hooks/bin/tool")).ShouldBeTrue();
     }
 
     [Fact]

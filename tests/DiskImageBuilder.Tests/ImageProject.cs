@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using System.Text;
+using DiskImageBuilder.Elements;
+using DiskImageBuilder.Host;
+using DiskImageBuilder.Output;
 using Microsoft.Build.Logging.StructuredLogger;
 
 namespace DiskImageBuilder.Tests;

@@ -1,4 +1,5 @@
 using DiskImageBuilder.Elements;
+using DiskImageBuilder.Hooks;
 using Shouldly;
 using Xunit;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using DiskImageBuilder.BlockDevice;
+using DiskImageBuilder.Host;
 using Shouldly;
 using Xunit;
 

@@ -1,3 +1,4 @@
+using DiskImageBuilder.Host;
 using Shouldly;
 using Xunit;
 

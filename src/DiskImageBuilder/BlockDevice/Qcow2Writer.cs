@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using DiskImageBuilder.Host;
 
 namespace DiskImageBuilder.BlockDevice;
 
@@ -15,7 +16,7 @@ namespace DiskImageBuilder.BlockDevice;
 /// A cluster is known by a 128-bit hash (<see cref="ClusterHash"/>): accidental collisions are out
 /// of reach, and it runs many times faster than SHA-256, which took a third of a rebuild's time here.
 /// </summary>
-public static partial class Qcow2Writer
+internal static partial class Qcow2Writer
 {
     private const int ClusterBits = 16;
     private const int ClusterSize = 1 << ClusterBits;

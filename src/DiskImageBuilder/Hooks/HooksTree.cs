@@ -1,14 +1,9 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using DiskImageBuilder.Elements;
+using DiskImageBuilder.Host;
 
 namespace DiskImageBuilder.Hooks;
-
-/// <summary>A script of the merged hooks tree and the element file it came from.</summary>
-public sealed record HookScript(Phase Phase, string Name, string Path, string SourcePath, string ElementName)
-{
-    public string DisplayName => $"{Phase.Name}/{Name}";
-}
 
 /// <summary>
 /// Every element's files merged into one directory (DIB's TMP_HOOKS_PATH), with DIB's copy rules:
@@ -225,7 +220,7 @@ public sealed partial class HooksTree
                 new SourceLocation(source)));
         }
 
-        return new Entry(file.Name, file.FullName, source, element, IsExecutable(target), null);
+        return new Entry(file.Name, file.FullName, source, element, HostFiles.IsExecutable(target), null);
     }
 
     /// <summary>An element's files to copy: DIB's `find -follow`, without tests/ and __pycache__/ at the top.</summary>
@@ -258,8 +253,6 @@ public sealed partial class HooksTree
     private static bool IsFileOrLinkToOne(string path) =>
         new FileInfo(path) is var info && (info.LinkTarget is null ? info.Exists : info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo { Exists: true });
 
-    internal static bool IsExecutable(string path) =>
-        (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
 
     private static bool SameContent(string a, string b)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DiskImageBuilder.Host;
 
 namespace DiskImageBuilder.Hooks;
 
@@ -7,7 +8,7 @@ namespace DiskImageBuilder.Hooks;
 /// namespace (unshare): whatever a script mounts or leaves running is gone when it ends, also
 /// after a failure or a cancellation. Output is streamed to the log prefixed by phase/script.
 /// </summary>
-public sealed class PhaseRunner
+internal sealed class PhaseRunner
 {
     /// <summary>Where the hooks tree appears inside the image (DIB's path).</summary>
     public const string InTargetHooks = "/tmp/in_target.d";

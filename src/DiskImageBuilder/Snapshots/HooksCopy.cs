@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using DiskImageBuilder.Host;
 
 namespace DiskImageBuilder.Snapshots;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DiskImageBuilder.Host;
 
 namespace DiskImageBuilder.Snapshots;
 
@@ -9,7 +10,7 @@ namespace DiskImageBuilder.Snapshots;
 /// stops the cache from working (no overlay support, an odd cache path) is a warning, never a
 /// failed build: the build then runs every step on a plain directory.
 /// </summary>
-public sealed class PhaseCache : IDisposable
+internal sealed class PhaseCache : IDisposable
 {
     /// <summary>ImageCacheMaxSize when unset.</summary>
     public const long DefaultMaxBytes = 20L << 30;

@@ -1,18 +1,10 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using DiskImageBuilder.Host;
 
 namespace DiskImageBuilder.Snapshots;
-
-/// <summary>A committed snapshot: the changes one step made to the tree, as an overlay layer.</summary>
-public sealed record Layer(string Key, string Directory)
-{
-    public string Tree => Path.Combine(Directory, "tree");
-}
-
-/// <summary>What a layer records about itself, to tell a whole layer from a damaged one.</summary>
-internal sealed record LayerMeta(string Key, string? Parent, string Step, long Entries, long Bytes, string Digest);
 
 /// <summary>
 /// The phase snapshots in the image cache (<c>$DIB_IMAGE_CACHE/phases</c>): one directory per key,
@@ -22,7 +14,7 @@ internal sealed record LayerMeta(string Key, string? Parent, string Step, long E
 /// Every build holds a shared lock for its whole life; eviction needs it exclusively and is skipped
 /// while other builds run, so no build ever loses a layer it mounted.
 /// </summary>
-public sealed class SnapshotStore : IDisposable
+internal sealed class SnapshotStore : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
@@ -215,7 +207,7 @@ public sealed class SnapshotStore : IDisposable
         _shared.Dispose();
     }
 
-    private string BuildRecord(string image) => Path.Combine(Directory, "builds", BuildInputs.Hash(image) + ".json");
+    private string BuildRecord(string image) => Path.Combine(Directory, "builds", Fingerprint.Of(image) + ".json");
 
     private static string? Check(Layer layer, string? parent)
     {

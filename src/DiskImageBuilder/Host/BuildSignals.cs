@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace DiskImageBuilder;
+namespace DiskImageBuilder.Host;
 
 /// <summary>
 /// Turns SIGTERM, SIGINT and SIGHUP into cancellation of the builds running in this process (the

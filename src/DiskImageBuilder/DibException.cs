@@ -1,67 +1,6 @@
 namespace DiskImageBuilder;
 
 /// <summary>
-/// Every diagnostic code the product emits, in one place. Codes are never reused.
-/// 00xx elements and hooks, 002x project input, 003x host, 004x phases, 005x outputs, 006x phase cache, 01xx tools,
-/// 02xx disks and partition tables, 03xx files and apps composed into the image, 09xx internal.
-/// </summary>
-public static class DibCodes
-{
-    public const string ElementNotFound = "DIB0001";
-    public const string DuplicateProvider = "DIB0002";
-    public const string NoOperatingSystem = "DIB0003";
-    public const string RequestedElementIsProvided = "DIB0004";
-    public const string InvalidElementName = "DIB0005";
-    public const string HookClash = "DIB0010";
-    public const string HookNotExecutable = "DIB0011";
-    public const string BadPackageInstalls = "DIB0012";
-    public const string TopLevelFileReplaced = "DIB0013";
-    public const string HookNameIgnored = "DIB0014";
-    public const string DanglingHook = "DIB0015";
-    public const string UnknownImageFormat = "DIB0020";
-    public const string InvalidProperty = "DIB0021";
-    public const string InvalidBreakPoint = "DIB0022";
-    public const string InvalidOption = "DIB0023";
-    public const string UnsupportedImageFormat = "DIB0024";
-    public const string NotRoot = "DIB0030";
-    public const string MissingHostTools = "DIB0031";
-    public const string ScriptFailed = "DIB0040";
-    public const string Cancelled = "DIB0041";
-    public const string MountsLeftBehind = "DIB0042";
-    public const string NoRootTree = "DIB0043";
-    public const string StoppedAtBreakPoint = "DIB0044";
-    public const string ImageLocked = "DIB0045";
-    public const string HostFileError = "DIB0046";
-    public const string OutputFailed = "DIB0050";
-    public const string PhaseCacheUnavailable = "DIB0060";
-    public const string SnapshotInvalid = "DIB0061";
-    public const string ToolFailed = "DIB0100";
-    public const string PartitionLayoutDoesNotFit = "DIB0200";
-    public const string InvalidPartitionLayout = "DIB0201";
-    public const string DiskFileMismatch = "DIB0202";
-    public const string FileSystemFailed = "DIB0210";
-    public const string NoBootloader = "DIB0211";
-    public const string NoKernel = "DIB0212";
-    public const string ImageTooSmall = "DIB0213";
-    public const string BootFailed = "DIB0214";
-    public const string InvalidImagePath = "DIB0300";
-    public const string ImagePathCollision = "DIB0301";
-    public const string InvalidImageItem = "DIB0302";
-    public const string ImageFileNotFound = "DIB0303";
-    public const string AppEntryPointNotFound = "DIB0304";
-    public const string Internal = "DIB0999";
-}
-
-/// <summary>Where a diagnostic points: a file and a 1-based line (0 when unknown).</summary>
-public sealed record SourceLocation(string File, int Line = 0)
-{
-    public override string ToString() => Line > 0 ? $"{File}({Line})" : File;
-}
-
-/// <summary>One error or warning: code, message and optional location.</summary>
-public sealed record Diagnostic(string Code, string Message, SourceLocation? Location = null);
-
-/// <summary>
 /// A failure the user can act on. The engine throws it; the task and the CLI turn each
 /// diagnostic into an MSBuild error (or a DIB-style error line) with its code and location.
 /// </summary>

@@ -2,7 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace DiskImageBuilder;
+namespace DiskImageBuilder.Request;
 
 /// <summary>
 /// Turning user-written values into <see cref="BuildRequest"/> values, shared by the MSBuild task

@@ -1,8 +1,8 @@
+using DiskImageBuilder.Host;
 using System.Security.Cryptography;
 using System.Text;
-using DiskImageBuilder.Snapshots;
 
-namespace DiskImageBuilder;
+namespace DiskImageBuilder.Output;
 
 /// <summary>
 /// One build of an image at a time: an exclusive lock per output path and per work directory (two
@@ -11,7 +11,7 @@ namespace DiskImageBuilder;
 /// path, so neither bin/ nor obj/ gets a file of ours; the kernel drops the lock when the process
 /// ends, however it ends.
 /// </summary>
-public sealed class ImageLock : IDisposable
+internal sealed class ImageLock : IDisposable
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
     private readonly List<FileLock> _locks;

@@ -1,27 +1,6 @@
 using System.Diagnostics;
 
-namespace DiskImageBuilder;
-
-/// <summary>What to run. <see cref="Environment"/> replaces the inherited environment when <see cref="ClearEnvironment"/> is set.</summary>
-public sealed record ProcessSpec(string FileName, IReadOnlyList<string> Arguments)
-{
-    public IReadOnlyDictionary<string, string>? Environment { get; init; }
-
-    public bool ClearEnvironment { get; init; }
-
-    public string? WorkingDirectory { get; init; }
-
-    /// <summary>Inherit our terminal (stdin, stdout, stderr) instead of capturing output: for shells the user drives.</summary>
-    public bool Interactive { get; init; }
-
-    /// <summary>How many of the last output lines to keep for error messages.</summary>
-    public int TailLines { get; init; } = 20;
-}
-
-public sealed record ProcessResult(int ExitCode, IReadOnlyList<string> Tail)
-{
-    public string TailText => string.Join(Environment.NewLine, Tail);
-}
+namespace DiskImageBuilder.Host;
 
 /// <summary>
 /// The one way the engine runs a program: output streamed line by line, the last lines kept
@@ -238,29 +217,5 @@ public static class ProcessRunner
         {
             // Raced with exit.
         }
-    }
-}
-
-/// <summary>A process started by <see cref="ProcessRunner.StartTethered"/>: ends when disposed or when we end.</summary>
-public sealed class TetheredProcess : IDisposable
-{
-    private readonly Process _process;
-
-    internal TetheredProcess(Process process) => _process = process;
-
-    public int Id => _process.Id;
-
-    public bool HasExited => _process.HasExited;
-
-    public void Dispose()
-    {
-        _process.StandardInput.Close();
-        if (!_process.WaitForExit(TimeSpan.FromSeconds(5)))
-        {
-            ProcessRunner.Kill(_process);
-            _process.WaitForExit();
-        }
-
-        _process.Dispose();
     }
 }
