@@ -115,6 +115,53 @@ public sealed class FaultTests
         (Directory.Exists(p.Combine("out")) ? Directory.EnumerateFiles(p.Combine("out")) : []).ShouldBeEmpty("no partial output");
     }
 
+    [Fact]
+    public void A_second_build_of_the_same_image_waits_for_the_first_or_fails_at_once_with_ImageLockTimeout_0()
+    {
+        using var p = HangingProject("706");
+        p.Build().Succeeded.ShouldBeTrue();
+        var hanging = new Dictionary<string, string>(p.Environment) { ["DIB_FAULT_HANG"] = "1" };
+        using var first = Process.Start(Dotnet.StartInfo(p.ProjectFile, hanging, ["-nr:false", "-tl:off", "-v:m"], ownSession: true))!;
+        try
+        {
+            SpinWait.SpinUntil(() => Tree.Descendants(first.Id).Any(d => d.Command.Contains("sleep 7062", StringComparison.Ordinal)), TimeSpan.FromMinutes(3)).ShouldBeTrue();
+
+            var refused = p.Build("-p:ImageLockTimeout=0");
+            refused.Succeeded.ShouldBeFalse();
+            refused.Errors.Select(e => e.Code).ShouldBe(["DIB0045"], refused.Output);
+            refused.Errors[0].Text.ShouldContain($"process {first.Id}");
+            Tree.Descendants(first.Id).ShouldContain(d => d.Command.Contains("sleep 7062", StringComparison.Ordinal), "the first build goes on undisturbed");
+
+            var waited = p.Run(_ =>
+            {
+                Thread.Sleep(TimeSpan.FromSeconds(3));
+                ImageProject.Sh($"kill -TERM {first.Id}");
+            });
+            waited.Succeeded.ShouldBeTrue(waited.Output);
+            waited.Messages.ShouldContain(m => m.StartsWith("DiskImageBuilder: waiting for another build of ", StringComparison.Ordinal));
+            first.WaitForExit(TimeSpan.FromMinutes(1)).ShouldBeTrue();
+            first.ExitCode.ShouldNotBe(0);
+            Leaks.Mounts(p).ShouldBeEmpty();
+            File.ReadAllText(Path.Combine(p.Extract(), "fault-built")).ShouldBe("built\n");
+        }
+        finally
+        {
+            if (!first.HasExited)
+            {
+                first.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    [Fact]
+    public void ImageLockTimeout_that_is_not_a_number_is_DIB0021()
+    {
+        using var p = ImageProject.Busybox();
+        var run = p.Build("-p:ImageLockTimeout=soon");
+        run.Succeeded.ShouldBeFalse();
+        run.Errors.ShouldContain(e => e.Code == "DIB0021" && e.Text.Contains("ImageLockTimeout", StringComparison.Ordinal));
+    }
+
     private static string LastError(string output) =>
         output.Split('\n').LastOrDefault(l => l.Contains("error DIB", StringComparison.Ordinal)) ?? "(no error)";
 
