@@ -23,6 +23,10 @@ public static class DibCodes
     public const string InvalidBreakPoint = "DIB0022";
     public const string InvalidOption = "DIB0023";
     public const string UnsupportedImageFormat = "DIB0024";
+    public const string InvalidImageName = "DIB0025";
+    public const string InvalidPackageName = "DIB0026";
+    public const string ImageFileIsDirectory = "DIB0027";
+    public const string BadHookFile = "DIB0028";
     public const string NotRoot = "DIB0030";
     public const string MissingHostTools = "DIB0031";
     public const string ScriptFailed = "DIB0040";
@@ -35,6 +39,8 @@ public static class DibCodes
     public const string OutputFailed = "DIB0050";
     public const string PhaseCacheUnavailable = "DIB0060";
     public const string SnapshotInvalid = "DIB0061";
+    public const string PreviousImageChanged = "DIB0062";
+    public const string BaseTreeDamaged = "DIB0063";
     public const string ToolFailed = "DIB0100";
     public const string PartitionLayoutDoesNotFit = "DIB0200";
     public const string InvalidPartitionLayout = "DIB0201";

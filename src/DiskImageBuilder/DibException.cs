@@ -73,7 +73,7 @@ public sealed class DibException : Exception
     /// <summary>A hint for an I/O failure the user's environment caused, or null for one that looks like a bug.</summary>
     private static string? HostFileProblem(Exception exception)
     {
-        const int ENOSPC = 28, EDQUOT = 122, EROFS = 30, EACCES = 13, EPERM = 1;
+        const int ENOSPC = 28, EDQUOT = 122, EROFS = 30, EACCES = 13, EPERM = 1, ENOTDIR = 20, EISDIR = 21;
         if (exception is UnauthorizedAccessException)
         {
             return " Check the permissions of that path (the build runs as root, so also read-only mounts and immutable files).";
@@ -85,6 +85,7 @@ public sealed class DibException : Exception
             ENOSPC or EDQUOT => " The disk (or quota) is full: free space where the image, its work directory or the image cache is written.",
             EROFS => " That filesystem is read-only.",
             EACCES or EPERM => " Check the permissions of that path.",
+            ENOTDIR or EISDIR => " A path the build writes is a file where a folder is needed, or a folder where a file is.",
             _ => exception is DirectoryNotFoundException or FileNotFoundException or PathTooLongException ? string.Empty : null,
         };
     }

@@ -23,6 +23,8 @@ public static class ImageBuilder
     public static IReadOnlyList<string> Build(BuildRequest request, IBuildLog log, bool interactive, CancellationToken cancellationToken)
     {
         var total = Stopwatch.StartNew();
+        RequestValues.CheckImageName(request.ImageName, Where(request));
+        RequestValues.CheckPackages(request.Packages, Where(request));
         var formats = ImageFormats.Parse(request.Formats, Where(request));
         BreakPoints.Parse(request.BreakPoints, Where(request));
         // Validated and normalised once here; every later stage reads the request's canonical values.
@@ -36,6 +38,7 @@ public static class ImageBuilder
         var elements = ElementResolver.Resolve(repository, request.Elements, request.SkipBaseElement);
         log.Message(LogImportance.Normal, $"DiskImageBuilder: elements: {string.Join(' ', elements.Names)}");
 
+        HookChecks.Check(elements.Elements);
         HostTools.CheckRoot();
         HostTools.Check(HostTools.Engine.Concat(elements.Elements.SelectMany(e => e.HostTools())).Concat(BlockDevice.DiskImage.HostTools(formats, request.BootMode, request.RootFileSystem)));
 

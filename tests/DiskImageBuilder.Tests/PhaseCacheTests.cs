@@ -185,6 +185,17 @@ public sealed class SnapshotStoreTests
             problem.ShouldNotBeNull().ShouldContain("differ from the ones recorded");
             Directory.Exists(Path.Combine(cache.Path, "phases/layers/cccc")).ShouldBeFalse("a damaged layer is set aside");
 
+            // Same size, same time, other content: only the content hash tells.
+            CommitLayer(store, "ffff", "aaaa", 10);
+            var data = Path.Combine(cache.Path, "phases/layers/ffff/tree/data");
+            var time = File.GetLastWriteTimeUtc(data);
+            var bytes = File.ReadAllBytes(data);
+            bytes[5] ^= 0xFF;
+            File.WriteAllBytes(data, bytes);
+            File.SetLastWriteTimeUtc(data, time);
+            store.Find("ffff", "aaaa", out problem).ShouldBeNull();
+            problem.ShouldNotBeNull().ShouldContain("content of its files differs");
+
             CommitLayer(store, "dddd", "aaaa", 10);
             File.WriteAllText(Path.Combine(cache.Path, "phases/layers/dddd/meta.json"), "{ half writ");
             store.Find("dddd", "aaaa", out problem).ShouldBeNull();

@@ -314,8 +314,14 @@ internal static class DiskImage
             if (format.Name == "qcow2" && !request.NoCompression && string.IsNullOrWhiteSpace(request.QemuImgOptions) && Qcow2Writer.Available())
             {
                 var index = Path.Combine(request.CacheDirectory(), "qcow2-index", Fingerprint.Of(destination));
-                var (reused, total) = Qcow2Writer.Write(raw, partial, destination, index, cancellationToken);
+                var (reused, total, rejected) = Qcow2Writer.Write(raw, partial, destination, index, cancellationToken);
                 log.Message(LogImportance.Normal, $"DiskImageBuilder: qcow2: {total} data clusters, {reused} of them unchanged and copied from the previous image");
+                if (rejected > 0)
+                {
+                    log.Warning(new Diagnostic(
+                        DibCodes.PreviousImageChanged,
+                        $"{destination} was changed since it was built ({rejected} of its clusters no longer hold what was recorded): those clusters were compressed again, not copied."));
+                }
                 return;
             }
 

@@ -41,6 +41,14 @@ public static partial class ImageContent
 
     public static ImageFileRequest ImageFile(string source, string imagePath, string? mode, string? owner, SourceLocation? location)
     {
+        if (Directory.Exists(source))
+        {
+            throw new DibException(
+                DibCodes.ImageFileIsDirectory,
+                $"ImageFile '{source}' is a directory; an ImageFile item is one file. List its files instead (<ImageFile Include=\"{source.TrimEnd('/')}/**\" ImagePath=\"…\"/> per file) or copy the folder with an element's extra-data.d or install.d script.",
+                location);
+        }
+
         if (!File.Exists(source))
         {
             throw new DibException(DibCodes.ImageFileNotFound, $"ImageFile '{source}' does not exist.", location);

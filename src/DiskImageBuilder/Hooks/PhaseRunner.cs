@@ -85,6 +85,12 @@ internal sealed class PhaseRunner
         }
 
         _log.Message(LogImportance.Low, $"{script.DisplayName} ({script.ElementName}) exited {result.ExitCode} after {clock.Elapsed.TotalSeconds:0.00} s");
+        // 126/127: the shell could not run it at all; say why when its first line tells.
+        if (result.ExitCode is 126 or 127 && HookChecks.Explain(script.Path, script.Phase.InChroot ? TreeView ?? _rootTree : "/") is { } why)
+        {
+            throw new DibException(DibCodes.BadHookFile, $"Element '{script.ElementName}': {script.DisplayName} could not run: {why}", new SourceLocation(script.SourcePath, 1));
+        }
+
         if (result.ExitCode != 0)
         {
             throw new DibException(
