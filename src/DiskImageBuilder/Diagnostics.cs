@@ -30,6 +30,8 @@ public static class DibCodes
     public const string OutputFailed = "DIB0050";
     public const string PhaseCacheUnavailable = "DIB0060";
     public const string SnapshotInvalid = "DIB0061";
+    /// <summary>Raised by the SDK's Pack target (sdk/Sdk/DiskImageBuilder.targets): dotnet pack of an image project.</summary>
+    public const string PackNotApplicable = "DIB0090";
     public const string ToolFailed = "DIB0100";
     public const string PartitionLayoutDoesNotFit = "DIB0200";
     public const string InvalidPartitionLayout = "DIB0201";

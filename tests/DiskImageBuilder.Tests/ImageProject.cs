@@ -27,7 +27,11 @@ public sealed record BuildRun(int ExitCode, string Output, Build Log)
 /// <summary>Runs `dotnet build` out of process, as a user would, and reads its binlog.</summary>
 public static class Dotnet
 {
-    public static BuildRun Build(string project, string binlog, IReadOnlyDictionary<string, string>? environment, Action<Process>? whileRunning, params string[] args)
+    public static BuildRun Build(string project, string binlog, IReadOnlyDictionary<string, string>? environment, Action<Process>? whileRunning, params string[] args) =>
+        Verb("build", project, binlog, environment, whileRunning, args);
+
+    /// <summary>`dotnet VERB project` (build, publish, pack: the verbs that take MSBuild's switches).</summary>
+    public static BuildRun Verb(string verb, string project, string binlog, IReadOnlyDictionary<string, string>? environment, Action<Process>? whileRunning, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -36,7 +40,7 @@ public static class Dotnet
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(project)!,
         };
-        foreach (var a in (string[])["build", project, "-nr:false", "-tl:off", $"-bl:{binlog}", .. args])
+        foreach (var a in (string[])[verb, project, "-nr:false", "-tl:off", $"-bl:{binlog}", .. args])
         {
             psi.ArgumentList.Add(a);
         }
@@ -160,6 +164,10 @@ public sealed class ImageProject : IDisposable
     public string Write(string relative, string content, bool? executable = null) => _dir.Write(relative, content, executable);
 
     public BuildRun Build(params string[] args) => Run(null, args);
+
+    /// <summary>`dotnet publish`, `dotnet pack`, … of the project.</summary>
+    public BuildRun Verb(string verb, params string[] args) =>
+        Dotnet.Verb(verb, ProjectFile, _dir.Combine($"{verb}-{Guid.NewGuid():N}.binlog"), Environment, null, args);
 
     /// <summary>Starts the build and lets the caller act on the running process (for cancellation).</summary>
     public BuildRun Run(Action<Process>? whileRunning, params string[] args) =>
