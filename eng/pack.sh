@@ -6,4 +6,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet pack sdk/DiskImageBuilder.Sdk.csproj -c Release -v:q -nologo -p:MinVerVersionOverride=0.1.0-dev
+dotnet pack templates/DiskImageBuilder.Templates.csproj -c Release -v:q -nologo -p:MinVerVersionOverride=0.1.0-dev
 rm -rf "${NUGET_PACKAGES:-$HOME/.nuget/packages}/diskimagebuilder.sdk"
