@@ -20,6 +20,13 @@ public sealed class BuildImage : CancelableEngineTask
     [Output]
     public ITaskItem[] Outputs { get; private set; } = [];
 
+    /// <summary>
+    /// One item per step (phase), in order, with metadata Seconds and Restored: data a binlog viewer
+    /// can sort, also for a build that failed part way.
+    /// </summary>
+    [Output]
+    public ITaskItem[] StepTimings { get; private set; } = [];
+
     private protected override void Run(MSBuildLog log, CancellationToken cancellationToken)
     {
         var request = BuildRequest.FromJson(File.ReadAllText(RequestFile));
@@ -40,6 +47,16 @@ public sealed class BuildImage : CancelableEngineTask
             // the next build run again, whatever this one left.
             File.SetLastWriteTimeUtc(RequestFile, DateTime.UtcNow);
             throw;
+        }
+        finally
+        {
+            StepTimings = [.. log.Timings.Select(t =>
+            {
+                var item = new Microsoft.Build.Utilities.TaskItem(t.Step);
+                item.SetMetadata("Seconds", t.Elapsed.TotalSeconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture));
+                item.SetMetadata("Restored", t.Restored ? "true" : "false");
+                return (ITaskItem)item;
+            })];
         }
     }
 }

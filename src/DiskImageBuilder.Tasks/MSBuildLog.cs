@@ -11,6 +11,17 @@ internal sealed class MSBuildLog : IBuildLog
 
     public MSBuildLog(TaskLoggingHelper log) => _log = log;
 
+    /// <summary>The steps timed so far, in order.</summary>
+    public List<StepTiming> Timings { get; } = [];
+
+    public void StepTimed(StepTiming timing)
+    {
+        lock (Timings)
+        {
+            Timings.Add(timing);
+        }
+    }
+
     public void Message(LogImportance importance, string message) =>
         _log.LogMessage(
             importance switch

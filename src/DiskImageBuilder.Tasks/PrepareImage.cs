@@ -33,9 +33,11 @@ public sealed class PrepareImage : MSBuildTask
 
     public string? DistroRelease { get; set; }
 
-    public bool SkipBaseElement { get; set; }
+    // Booleans are strings here: MSBuild's own conversion fails with MSB4030 inside the SDK's
+    // targets; parsed by us, a typo is DIB0021 at the project's line.
+    public string? SkipBaseElement { get; set; }
 
-    public bool Trace { get; set; }
+    public string? Trace { get; set; }
 
     /// <summary>The &lt;Element&gt; items.</summary>
     public ITaskItem[] Elements { get; set; } = [];
@@ -76,7 +78,7 @@ public sealed class PrepareImage : MSBuildTask
     public string? MaxOnlineResize { get; set; }
 
     /// <summary>false: qcow2 is not compressed (DIB's -u).</summary>
-    public bool ImageCompress { get; set; } = true;
+    public string? ImageCompress { get; set; }
 
     /// <summary>qemu-img -o options (DIB's --qemu-img-options).</summary>
     public string? QemuImgOptions { get; set; }
@@ -85,7 +87,7 @@ public sealed class PrepareImage : MSBuildTask
     public string? ImageChecksum { get; set; }
 
     /// <summary>true: every phase runs, no snapshots are restored or saved.</summary>
-    public bool DisablePhaseCache { get; set; }
+    public string? DisablePhaseCache { get; set; }
 
     /// <summary>Bound on the phase snapshots in the image cache (20G, 512M, …).</summary>
     public string? ImageCacheMaxSize { get; set; }
@@ -191,14 +193,14 @@ public sealed class PrepareImage : MSBuildTask
             Formats = formats,
             Architecture = Architectures.Normalize(Architecture, PropertyLocation(project, "Architecture")),
             DistroRelease = string.IsNullOrWhiteSpace(DistroRelease) ? null : DistroRelease.Trim(),
-            SkipBaseElement = SkipBaseElement,
+            SkipBaseElement = Flag(SkipBaseElement, false, project, "SkipBaseElement"),
             Packages = [.. Packages.Select(p => p.ItemSpec)],
             Environment = DiskImageBuilder.Hooks.ImageEnvironment.Collect(callingEnv, explicitEnv),
             Files = files,
             Services = services,
             OutputDirectory = Path.GetFullPath(OutputDirectory),
             WorkDirectory = Path.GetFullPath(WorkDirectory),
-            Trace = Trace,
+            Trace = Flag(Trace, false, project, "ImageTrace"),
             BootMode = BootModes.Normalize(BootMode, PropertyLocation(project, "BootMode")),
             ImageSize = Blank(ImageSize) ? null : RequestValues.ParseImageSize(ImageSize!, "ImageSize", PropertyLocation(project, "ImageSize")),
             RootFileSystem = rootFileSystem,
@@ -206,10 +208,10 @@ public sealed class PrepareImage : MSBuildTask
                 RootLabel!.Trim(), "RootLabel", PropertyLocation(project, "RootLabel"), FileSystems.MaxLabelLength(rootFileSystem)),
             MkfsOptions = Blank(MkfsOptions) ? null : MkfsOptions,
             MaxOnlineResize = Blank(MaxOnlineResize) ? null : RequestValues.ParseCount(MaxOnlineResize!, "MaxOnlineResize", PropertyLocation(project, "MaxOnlineResize")),
-            NoCompression = !ImageCompress,
+            NoCompression = !Flag(ImageCompress, true, project, "ImageCompress"),
             QemuImgOptions = Blank(QemuImgOptions) ? null : QemuImgOptions,
             Checksums = Blank(ImageChecksum) ? [] : RequestValues.ParseChecksums(ImageChecksum!.Replace(';', ','), "ImageChecksum", PropertyLocation(project, "ImageChecksum")),
-            PhaseCache = !DisablePhaseCache,
+            PhaseCache = !Flag(DisablePhaseCache, false, project, "DisablePhaseCache"),
             ImageCacheMaxSize = Blank(ImageCacheMaxSize) ? null : RequestValues.ParseImageSize(ImageCacheMaxSize!, "ImageCacheMaxSize", PropertyLocation(project, "ImageCacheMaxSize")),
             ProjectFile = project,
         };
@@ -242,6 +244,9 @@ public sealed class PrepareImage : MSBuildTask
     }
 
     private static bool Blank(string? value) => string.IsNullOrWhiteSpace(value);
+
+    private static bool Flag(string? value, bool fallback, string project, string property) =>
+        RequestValues.ParseBool(value, fallback, property, PropertyLocation(project, property));
 
     /// <summary>The file and line of an item's Include, so errors about it are clickable.</summary>
     private static SourceLocation ItemLocation(ITaskItem item, string fallbackProject, string itemType = "Element")

@@ -41,6 +41,8 @@ public static class DibCodes
     public const string SnapshotInvalid = "DIB0061";
     public const string PreviousImageChanged = "DIB0062";
     public const string BaseTreeDamaged = "DIB0063";
+    /// <summary>Raised by the SDK's Pack target (sdk/Sdk/DiskImageBuilder.targets): dotnet pack of an image project.</summary>
+    public const string PackNotApplicable = "DIB0090";
     public const string ToolFailed = "DIB0100";
     public const string PartitionLayoutDoesNotFit = "DIB0200";
     public const string InvalidPartitionLayout = "DIB0201";

@@ -9,4 +9,9 @@ public interface IBuildLog
     void Message(LogImportance importance, string message);
 
     void Warning(Diagnostic diagnostic);
+
+    /// <summary>A build step (phase) ended: for logs that keep timings as data (MSBuild task outputs). The text is logged too.</summary>
+    void StepTimed(StepTiming timing)
+    {
+    }
 }

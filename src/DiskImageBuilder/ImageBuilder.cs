@@ -67,9 +67,16 @@ public static class ImageBuilder
             var steps = Steps(runner, tree, breaks, content);
             try
             {
+                for (var i = 0; i < (cache?.Restored ?? 0); i++)
+                {
+                    log.StepTimed(new StepTiming(steps[i].Name, TimeSpan.Zero, Restored: true));
+                }
+
                 for (var i = cache?.Restored ?? 0; i < steps.Count; i++)
                 {
+                    var clock = Stopwatch.StartNew();
                     steps[i].Run(cancellationToken);
+                    log.StepTimed(new StepTiming(steps[i].Name, clock.Elapsed, Restored: false));
                     cache?.AfterStep(i);
                 }
             }

@@ -137,12 +137,13 @@ public sealed class BuildTests
 
         run.Succeeded.ShouldBeTrue(run.Output);
         var console = run.Output.Split('\n').Select(l => l.Trim()).ToList();
-        foreach (var phase in new[] { "root.d", "install.d", "finalise.d" })
+        foreach (var phase in new[] { "root.d", "install.d" })
         {
             console.ShouldContain(l => l.StartsWith($"DiskImageBuilder: {phase}: ", StringComparison.Ordinal), phase);
             console.ShouldContain(l => l.StartsWith($"DiskImageBuilder: {phase} took ", StringComparison.Ordinal), phase);
         }
 
+        console.ShouldNotContain(l => l.StartsWith("DiskImageBuilder: cleanup.d took ", StringComparison.Ordinal), "a phase without scripts only says so");
         console.ShouldContain("DiskImageBuilder: install.d/50-slow still running, 10 s");
         console.ShouldContain(l => l.StartsWith("DiskImageBuilder: install.d/50-slow finished after 1", StringComparison.Ordinal));
         console.ShouldNotContain(l => l.Contains("hidden-at-minimal", StringComparison.Ordinal), "script output stays at normal verbosity");
@@ -155,6 +156,36 @@ public sealed class BuildTests
         again.Succeeded.ShouldBeTrue(again.Output);
         again.Output.ShouldContain("DiskImageBuilder: every phase restored; only the outputs are written");
     }
+
+    [Fact]
+    public void The_binlog_embeds_the_request_and_element_files_and_keeps_step_timings_as_items()
+    {
+        using var p = ImageProject.Busybox(elements: """<Element Include="timed" />""");
+        var script = p.Write("elements/timed/install.d/50-timed", "#!/bin/sh\nsleep 1\n");
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        run.Log.SourceFiles.ShouldContain(f => f.FullPath == script && f.Text.Contains("sleep 1", StringComparison.Ordinal));
+        run.Log.SourceFiles.ShouldContain(f => f.FullPath == p.Combine("obj/Debug/dib/request.json"));
+        var steps = StepTimings(run);
+        steps.Select(s => s.Step).ShouldBe(["root.d", "extra-data.d", "pre-install.d", "install.d", "post-install.d", "block-device.d", "finalise.d", "cleanup.d"]);
+        steps.ShouldAllBe(s => !s.Restored);
+        steps.Single(s => s.Step == "install.d").Seconds.ShouldBeGreaterThanOrEqualTo(1);
+
+        File.Delete(p.OutputFile());
+        var again = StepTimings(p.Build());
+        again.Count.ShouldBe(8);
+        again.ShouldAllBe(s => s.Restored && s.Seconds == 0);
+    }
+
+    private static List<(string Step, double Seconds, bool Restored)> StepTimings(BuildRun run) =>
+        [.. run.Log.FindChildrenRecursive<Microsoft.Build.Logging.StructuredLogger.Item>(i => i.Parent is Microsoft.Build.Logging.StructuredLogger.NamedNode { Name: "ImageStepTiming" })
+            .Select(i =>
+            {
+                var metadata = i.Children.OfType<Microsoft.Build.Logging.StructuredLogger.Metadata>().ToDictionary(m => m.Name, m => m.Value);
+                return (i.Text, double.Parse(metadata["Seconds"], System.Globalization.CultureInfo.InvariantCulture), metadata["Restored"] == "true");
+            })];
 
     [Fact]
     public void A_failing_script_is_an_error_naming_it_with_its_last_lines_and_nothing_is_left_behind()

@@ -14,7 +14,7 @@ public sealed partial class EngineLayoutTests
     private static readonly string[] Contract =
     [
         "BuildRequest.cs", "Diagnostic.cs", "DibCodes.cs", "DibException.cs", "IBuildLog.cs", "ImageBuilder.cs",
-        "ImageFileRequest.cs", "LogImportance.cs", "ServiceRequest.cs", "SourceLocation.cs",
+        "ImageFileRequest.cs", "LogImportance.cs", "ServiceRequest.cs", "SourceLocation.cs", "StepTiming.cs",
     ];
 
     [Fact]

@@ -30,9 +30,13 @@ public sealed record BuildRun(int ExitCode, string Output, Build Log)
 /// <summary>Runs `dotnet build` out of process, as a user would, and reads its binlog.</summary>
 public static class Dotnet
 {
-    public static BuildRun Build(string project, string binlog, IReadOnlyDictionary<string, string>? environment, Action<Process>? whileRunning, params string[] args)
+    public static BuildRun Build(string project, string binlog, IReadOnlyDictionary<string, string>? environment, Action<Process>? whileRunning, params string[] args) =>
+        Verb("build", project, binlog, environment, whileRunning, args);
+
+    /// <summary>`dotnet VERB project` (build, publish, pack: the verbs that take MSBuild's switches).</summary>
+    public static BuildRun Verb(string verb, string project, string binlog, IReadOnlyDictionary<string, string>? environment, Action<Process>? whileRunning, params string[] args)
     {
-        var psi = StartInfo(project, environment, ["-nr:false", "-tl:off", $"-bl:{binlog}", .. args]);
+        var psi = StartInfo(project, environment, ["-nr:false", "-tl:off", $"-bl:{binlog}", .. args], verb: verb);
         var output = new StringBuilder();
         using var p = new Process { StartInfo = psi };
         p.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
@@ -61,8 +65,8 @@ public static class Dotnet
         return new BuildRun(p.ExitCode, output.ToString(), BinaryLog.ReadBuild(binlog));
     }
 
-    /// <summary>`dotnet build PROJECT ARGS` with <paramref name="environment"/> added, output redirected; <paramref name="ownSession"/>: in a session (and process group) of its own, as a terminal or CI runner starts it.</summary>
-    public static ProcessStartInfo StartInfo(string project, IReadOnlyDictionary<string, string>? environment, string[] args, bool ownSession = false)
+    /// <summary>`dotnet VERB PROJECT ARGS` (build by default) with <paramref name="environment"/> added, output redirected; <paramref name="ownSession"/>: in a session (and process group) of its own, as a terminal or CI runner starts it.</summary>
+    public static ProcessStartInfo StartInfo(string project, IReadOnlyDictionary<string, string>? environment, string[] args, bool ownSession = false, string verb = "build")
     {
         var psi = new ProcessStartInfo(ownSession ? "setsid" : "dotnet")
         {
@@ -71,7 +75,7 @@ public static class Dotnet
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(project)!,
         };
-        foreach (var a in (string[])[.. ownSession ? ["dotnet"] : Array.Empty<string>(), "build", project, .. args])
+        foreach (var a in (string[])[.. ownSession ? ["dotnet"] : Array.Empty<string>(), verb, project, .. args])
         {
             psi.ArgumentList.Add(a);
         }
@@ -170,6 +174,10 @@ public sealed class ImageProject : IDisposable
     public string Write(string relative, string content, bool? executable = null) => _dir.Write(relative, content, executable);
 
     public BuildRun Build(params string[] args) => Run(null, args);
+
+    /// <summary>`dotnet publish`, `dotnet pack`, … of the project.</summary>
+    public BuildRun Verb(string verb, params string[] args) =>
+        Dotnet.Verb(verb, ProjectFile, _dir.Combine($"{verb}-{Guid.NewGuid():N}.binlog"), Environment, null, args);
 
     /// <summary>Starts the build and lets the caller act on the running process (for cancellation).</summary>
     public BuildRun Run(Action<Process>? whileRunning, params string[] args) =>

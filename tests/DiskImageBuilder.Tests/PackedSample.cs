@@ -43,7 +43,7 @@ public sealed class PackedSample : IDisposable
     private static string PackOnce()
     {
         var feed = Directory.CreateTempSubdirectory("dib-feed-").FullName;
-        ImageProject.Sh($"dotnet pack '{Repo.Root}/sdk/DiskImageBuilder.Sdk.csproj' -c Release -v:q -nologo -p:PackageOutputPath='{feed}'");
+        ImageProject.Sh($"dotnet pack '{Repo.Root}/sdk/DiskImageBuilder.Sdk.csproj' -c Release -v:q -nologo -p:PackageOutputPath='{feed}' -p:MinVerVersionOverride=0.1.0-dev");
         return feed;
     }
 }

@@ -9,6 +9,16 @@ public sealed class RecordingLog : IBuildLog
 
     public List<Diagnostic> Warnings { get; } = [];
 
+    public List<StepTiming> Timings { get; } = [];
+
+    public void StepTimed(StepTiming timing)
+    {
+        lock (_gate)
+        {
+            Timings.Add(timing);
+        }
+    }
+
     public void Message(LogImportance importance, string message)
     {
         lock (_gate)

@@ -60,4 +60,37 @@ public sealed class SolutionTests
 
         Build().Ran("CreateImage").ShouldBeFalse("the solution's own build of the app does not disturb the image's");
     }
+
+    [Fact]
+    public void A_project_referencing_an_image_gets_the_image_files_and_none_of_its_apps()
+    {
+        using var p = ImageProject.Busybox("""<ItemGroup><ProjectReference Include="hello/hello.csproj" ImagePath="/opt/hello" SelfContained="false" /></ItemGroup>""");
+        p.Write("hello/hello.csproj", """
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework></PropertyGroup>
+            </Project>
+            """, false);
+        p.Write("hello/Program.cs", "System.Console.WriteLine(\"hello\");\n", false);
+        // A test project as a user writes it: the reference collects @(ImageOutput); the target only
+        // lets this test see what arrived.
+        var consumer = p.Write("consumer/consumer.csproj", $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup><OutputType>Exe</OutputType><TargetFramework>net10.0</TargetFramework></PropertyGroup>
+              <ItemGroup><ProjectReference Include="../{Path.GetFileName(p.ProjectFile)}" OutputItemType="ImageOutput" /></ItemGroup>
+              <Target Name="RecordImages" AfterTargets="Build">
+                <WriteLinesToFile File="$(OutDir)images.txt" Lines="@(ImageOutput->'%(Identity) %(ImageFormat) %(ImageName)')" Overwrite="true" />
+              </Target>
+            </Project>
+            """, false);
+        p.Write("consumer/Program.cs", "System.Console.WriteLine(\"consumer\");\n", false);
+
+        var run = Dotnet.Build(consumer, p.Combine("consumer.binlog"), p.Environment, null);
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        var bin = p.Combine("consumer/bin/Debug/net10.0");
+        File.ReadAllLines(Path.Combine(bin, "images.txt")).ShouldBe([$"{p.OutputFile()} tar image"]);
+        File.Exists(p.OutputFile()).ShouldBeTrue("the reference built the image");
+        Directory.EnumerateFiles(bin).Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal).ToList()
+            .ShouldBe(["consumer", "consumer.deps.json", "consumer.dll", "consumer.pdb", "consumer.runtimeconfig.json", "images.txt"], ignoreOrder: false, customMessage: "no app host, no image in the referencing project's output");
+    }
 }

@@ -20,7 +20,7 @@ public sealed class TaskTests
             ProjectFile = dir.Combine("img.dibproj"),
             ImageName = "img",
             DistroRelease = release,
-            SkipBaseElement = true,
+            SkipBaseElement = "true",
             Elements = [new TaskItem("busybox-tree")],
             ElementsPath = [new TaskItem(Repo.TestElements)],
             OutputDirectory = dir.Combine("bin"),

@@ -51,15 +51,15 @@ public sealed class ElementRepository
     }
 
     /// <summary>Every element on the path, the winning copy of each name, sorted by name.</summary>
-    public IReadOnlyList<Element> ListAll()
-    {
-        var names = SearchPath.Where(Directory.Exists)
+    public IReadOnlyList<Element> ListAll() => [.. Names().Select(Find).OfType<Element>()];
+
+    /// <summary>The names of the folders on the path that may be elements (cheap: nothing is loaded), sorted.</summary>
+    public IReadOnlyList<string> Names() =>
+        [.. SearchPath.Where(Directory.Exists)
             .SelectMany(Directory.EnumerateDirectories)
             .Select(Path.GetFileName)
             .OfType<string>()
             .Where(n => !n.StartsWith('.'))
             .Distinct(StringComparer.Ordinal)
-            .Order(StringComparer.Ordinal);
-        return [.. names.Select(Find).OfType<Element>()];
-    }
+            .Order(StringComparer.Ordinal)];
 }

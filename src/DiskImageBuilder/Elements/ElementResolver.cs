@@ -61,7 +61,8 @@ public static class ElementResolver
             errors.Add(new Diagnostic(
                 DibCodes.ElementNotFound,
                 $"Element '{name}' (required by {who}) was not found on the elements path: {string.Join(":", repository.SearchPath)}. "
-                + "Add the directory that holds it to ElementsPath (or ELEMENTS_PATH).",
+                + (Nearest(name, repository.Names()) is { Count: > 0 } near ? $"Did you mean {string.Join(" or ", near.Select(n => $"'{n}'"))}? " : string.Empty)
+                + "If it exists elsewhere, add the directory that holds it to ElementsPath (or ELEMENTS_PATH).",
                 location));
         }
 
@@ -158,4 +159,42 @@ public static class ElementResolver
         List<(string Name, Element? Requester, SourceLocation? Location)> Missing,
         Dictionary<string, Element> Providers,
         List<Diagnostic> Conflicts);
+
+    /// <summary>The known names closest to a typo (edit distance at most a third of its length, and 3).</summary>
+    internal static IReadOnlyList<string> Nearest(string name, IEnumerable<string> known)
+    {
+        var limit = Math.Min(3, Math.Max(1, name.Length / 3));
+        var scored = known.Distinct(StringComparer.Ordinal).Select(k => (Name: k, Distance: EditDistance(name, k))).Where(k => k.Distance <= limit).ToList();
+        return scored.Count == 0 ? [] : [.. scored.Where(k => k.Distance == scored.Min(m => m.Distance)).Select(k => k.Name).Order(StringComparer.Ordinal).Take(3)];
+    }
+
+    /// <summary>Levenshtein distance, with a swap of two neighbours counting as one edit (debain → debian).</summary>
+    private static int EditDistance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++)
+        {
+            d[i, 0] = i;
+        }
+
+        for (var j = 0; j <= b.Length; j++)
+        {
+            d[0, j] = j;
+        }
+
+        for (var i = 1; i <= a.Length; i++)
+        {
+            for (var j = 1; j <= b.Length; j++)
+            {
+                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                {
+                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+                }
+            }
+        }
+
+        return d[a.Length, b.Length];
+    }
 }

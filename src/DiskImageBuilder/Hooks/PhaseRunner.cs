@@ -57,8 +57,8 @@ internal sealed class PhaseRunner
             RunScript(script, shell, cancellationToken);
         }
 
-        // High: at the default verbosity each phase shows where it starts and ends.
-        _log.Message(LogImportance.High, $"DiskImageBuilder: {phase.Name} took {phaseClock.Elapsed.TotalSeconds:0.00} s");
+        // At the default verbosity each phase that runs scripts shows where it starts and ends.
+        _log.Message(scripts.Count > 0 ? LogImportance.High : LogImportance.Normal, $"DiskImageBuilder: {phase.Name} took {phaseClock.Elapsed.TotalSeconds:0.00} s");
     }
 
     /// <summary>

@@ -46,6 +46,16 @@ public static partial class RequestValues
         return (long)Math.Round(number * (1L << shift));
     }
 
+    /// <summary>A boolean as MSBuild spells them (true/false, on/off, yes/no, any case); empty: the fallback.</summary>
+    public static bool ParseBool(string? value, bool fallback, string what, SourceLocation? location) =>
+        value?.Trim().ToLowerInvariant() switch
+        {
+            null or "" => fallback,
+            "true" or "on" or "yes" => true,
+            "false" or "off" or "no" => false,
+            _ => throw Invalid(what, value, "true or false", location),
+        };
+
     /// <summary>A positive whole number (DIB's --max-online-resize counts filesystem blocks).</summary>
     public static long ParseCount(string value, string what, SourceLocation? location) =>
         long.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
