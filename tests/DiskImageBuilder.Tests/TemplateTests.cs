@@ -1,4 +1,3 @@
-using DiskImageBuilder.Elements;
 using Shouldly;
 using Xunit;
 
@@ -9,6 +8,7 @@ namespace DiskImageBuilder.Tests;
 /// folders, built against the SDK packed at the same version. Private feed, template hive and NuGet
 /// cache: nothing here touches the machine's copy of DiskImageBuilder.Sdk. Needs root.
 /// </summary>
+[Trait(Tier.Name, Tier.Build)]
 public sealed class TemplateTests
 {
     [Fact]
