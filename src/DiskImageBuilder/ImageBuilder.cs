@@ -45,7 +45,12 @@ public static class ImageBuilder
             var hooksRoot = Path.Combine(work, "hooks");
             Directory.CreateDirectory(root);
             var hooks = HooksTree.Create(hooksRoot, elements.Elements, log);
-            var env = ImageEnvironment.ForScripts(request, elements, root, hooksRoot);
+            var lib = Path.Combine(work, "lib");
+            HookLibrary.Write(lib, hooksRoot);
+            // DIB writes this file itself after copying the elements' files: it replaces an element's file of that name.
+            Directory.CreateDirectory(Path.Combine(hooksRoot, HooksTree.EnvironmentDir));
+            File.WriteAllText(Path.Combine(hooksRoot, HooksTree.EnvironmentDir, ImageEnvironment.InstallTypeFileName), ImageEnvironment.InstallTypeFile(request));
+            var env = ImageEnvironment.ForScripts(request, elements, root, hooksRoot, lib);
             PackageInstalls.Write(hooksRoot, PackageInstalls.Squash(elements.Elements, request.Packages, request.Architecture, env));
 
             ImageContent.CheckCollisions(request.Files, request.Services, []);
@@ -53,7 +58,7 @@ public static class ImageBuilder
 
             cache = OpenPhaseCache(request, env, elements, hooksRoot, StepNames(content is not null), root, log);
             var tree = cache?.TreeView ?? root;
-            var runner = new PhaseRunner(hooks, root, env, log) { TreeView = tree, Enter = cache?.Enter ?? [] };
+            var runner = new PhaseRunner(hooks, root, env, ImageEnvironment.WorkingDirectory(request), log) { TreeView = tree, Enter = cache?.Enter ?? [] };
             breaks = new BreakPoints(request.BreakPoints, interactive, work, root, runner.HostEnvironment(), log);
             var steps = Steps(runner, tree, breaks, content);
             try
@@ -120,10 +125,6 @@ public static class ImageBuilder
         Step Run(Phase phase, bool network = false) => new(phase.Name, cancellationToken =>
         {
             breaks.Before(phase, cancellationToken);
-            if (phase == Phase.PreInstall)
-            {
-                PhaseRunner.ShellInImage(root);
-            }
 
             // Per phase, so no snapshot ever holds the host's resolv.conf.
             using (network ? new ResolvConfSwap(root) : null)
