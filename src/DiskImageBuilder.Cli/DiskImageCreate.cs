@@ -201,7 +201,7 @@ public static class DiskImageCreate
             MkfsOptions = Last(MkfsOptions),
             QemuImgOptions = Last(QemuImgOptions),
             RootLabel = Last(RootLabel) is { } label ? RequestValues.ParseRootLabel(label, "--root-label", null) : null,
-            BootMode = BlockDevice.BootModes.Normalize(context.Variable("DIB_BOOT_MODE"), new SourceLocation("environment variable DIB_BOOT_MODE")),
+            BootMode = BlockDevice.BootModes.NormalizeChoice(context.Variable("DIB_BOOT_MODE"), new SourceLocation("environment variable DIB_BOOT_MODE")),
             RootFileSystem = BlockDevice.FileSystems.NormalizeType(context.Variable("FS_TYPE"), new SourceLocation("environment variable FS_TYPE")),
             DockerTarget = Last(DockerTarget),
             PhaseCache = !Has(NoPhaseCache),
@@ -211,7 +211,7 @@ public static class DiskImageCreate
         };
 
         // Element names are checked here so a typo fails before the host checks and the work directory.
-        ElementResolver.Resolve(new ElementRepository(request.ElementsPath), request.Elements, request.SkipBaseElement);
+        ElementResolver.ResolveImage(new ElementRepository(request.ElementsPath), request);
         var logFile = Last(LogFile) is { } file ? Path.GetFullPath(file, context.CurrentDirectory) : null;
         return new CreateCommand(request, logFile, notes, false, false);
     }

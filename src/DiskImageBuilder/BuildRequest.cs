@@ -65,8 +65,11 @@ public sealed record BuildRequest
     /// <summary>DIB's --qemu-img-options.</summary>
     public string? QemuImgOptions { get; init; }
 
-    /// <summary>bios (MBR), uefi (GPT + ESP) or hybrid (GPT + BIOS boot + ESP).</summary>
-    public string BootMode { get; init; } = BlockDevice.BootModes.Bios;
+    /// <summary>
+    /// bios (MBR), uefi (GPT + ESP) or hybrid (GPT + BIOS boot + ESP); empty: the block-device
+    /// element chooses (<see cref="BlockDevice.BlockDeviceChoice"/>), bios without one.
+    /// </summary>
+    public string BootMode { get; init; } = string.Empty;
 
     /// <summary>ext4 (default) or xfs (DIB's FS_TYPE).</summary>
     public string RootFileSystem { get; init; } = BlockDevice.FileSystems.Ext4;

@@ -20,7 +20,7 @@ public sealed class PhaseRunner
 
     private readonly HooksTree _hooks;
     private readonly string _rootTree;
-    private readonly IReadOnlyDictionary<string, string> _environment;
+    private readonly Dictionary<string, string> _environment;
     private readonly IBuildLog _log;
     private readonly string _workingDirectory;
 
@@ -30,9 +30,12 @@ public sealed class PhaseRunner
         _workingDirectory = workingDirectory;
         _hooks = hooks;
         _rootTree = rootTree;
-        _environment = environment;
+        _environment = new Dictionary<string, string>(environment, StringComparer.Ordinal);
         _log = log;
     }
+
+    /// <summary>Sets a variable for the scripts that run from now on (DIB exports some only from a phase on).</summary>
+    public void SetVariable(string name, string value) => _environment[name] = value;
 
     /// <summary>Where the engine reads the tree when it is not a plain folder (an overlay in its own namespace).</summary>
     public string? TreeView { get; init; }
