@@ -14,6 +14,7 @@ public static class DibCodes
     public const string InvalidElementName = "DIB0005";
     public const string BlockDeviceConflict = "DIB0006";
     public const string UnsupportedBlockDevice = "DIB0007";
+    public const string EnvironmentFileFailed = "DIB0008";
     public const string HookClash = "DIB0010";
     public const string HookNotExecutable = "DIB0011";
     public const string BadPackageInstalls = "DIB0012";

@@ -69,7 +69,7 @@ public sealed class ElementContractTests
               mkdir "$boot/boot" "$boot/etc"
               touch "$boot/etc/debian_version" "$boot/boot/vmlinuz-5.10.0-9-amd64" "$boot/boot/vmlinuz-6.1.0-13-amd64" "$boot/boot/initrd.img-6.1.0-13-amd64" "$boot/boot/initrd.img-5.10.0-9-amd64"
               select_boot_kernel_initrd "$boot"
-              echo "kernel=$KERNEL $RAMDISK"
+              echo "kernel=$KERNEL $RAMDISK $([ "$BOOTDIR" = "$boot/boot" ] && echo BOOTDIR)"
               rm -rf "$boot"
               mount_proc_dev_sys
               run_in_target 'test -c /dev/null && test -d /proc/self && echo "run_in_target $HOME"'
@@ -120,7 +120,7 @@ public sealed class ElementContractTests
             "functions=function function function function function function ",
             "DIB_RUN_PARTS=ok",
             "defaults=ext4 amd64 0",
-            "kernel=vmlinuz-6.1.0-13-amd64 initrd.img-6.1.0-13-amd64",
+            "kernel=vmlinuz-6.1.0-13-amd64 initrd.img-6.1.0-13-amd64 BOOTDIR",
             "run_in_target /root",
             "mounts-left=0"]);
         File.ReadAllLines(Path.Combine(tree, "etc/die-probe")).ShouldBe(["died", "status=1"]);
@@ -234,6 +234,34 @@ public sealed class ElementContractTests
         error.Code.ShouldBe("DIB0043");
         error.Text.ShouldContain("post-install.d/10-inside");
         error.Text.ShouldContain("'fake-os'");
+    }
+
+    [Fact]
+    public void An_environment_d_file_that_fails_while_sourced_is_named_with_its_element_and_the_hook_it_was_for()
+    {
+        using var p = ImageProject.Busybox(elements: """<Element Include="facts" /><Element Include="user" />""");
+        // As DIB's dib-init-system does without DIB_INIT_SYSTEM: a message, then exit.
+        p.Write("elements/facts/environment.d/10-facts", "if [ -z \"${DIB_NEEDED:-}\" ]; then echo 'DIB_NEEDED is not set'; exit 1; fi\n", false);
+        p.Write("elements/user/root.d/50-user", "#!/bin/sh\ntrue\n");
+
+        var onHost = p.Build();
+
+        onHost.Succeeded.ShouldBeFalse();
+        var error = onHost.Errors.ShouldHaveSingleItem(onHost.Output);
+        error.Code.ShouldBe("DIB0008");
+        error.Text.ShouldContain("Element 'facts': environment.d/10-facts failed with exit code 1 while it was sourced for root.d/10-busybox-tree");
+        error.Text.ShouldContain("DIB_NEEDED is not set");
+        error.File.ShouldBe(p.Combine("elements/facts/environment.d/10-facts"));
+
+        // Inside the image (the file fails only there).
+        p.Write("elements/facts/environment.d/10-facts", "[ -n \"${TARGET_ROOT:-}\" ] || return 3\n", false);
+        p.Write("elements/user/install.d/50-inside", "#!/bin/sh\ntrue\n");
+        var inImage = p.Build();
+
+        inImage.Succeeded.ShouldBeFalse();
+        var inside = inImage.Errors.ShouldHaveSingleItem(inImage.Output);
+        inside.Code.ShouldBe("DIB0008");
+        inside.Text.ShouldContain("Element 'facts': environment.d/10-facts failed with exit code 1 while it was sourced for install.d/50-inside (element 'user')");
     }
 
     [Fact]

@@ -12,6 +12,9 @@ public sealed class PhaseRunner
     /// <summary>Where the hooks tree appears inside the image (DIB's path).</summary>
     public const string InTargetHooks = "/tmp/in_target.d";
 
+    /// <summary>The wrappers' last line when sourcing an environment.d file ended the shell.</summary>
+    private const string EnvironmentFailed = "dib-environment-failed:";
+
     private static readonly Lazy<string> HostWrapper = new(() => Resources.Get("run-hook.sh"));
     private static readonly Lazy<string> ChrootWrapper = new(() => Resources.Get("run-in-chroot.sh"));
 
@@ -87,6 +90,18 @@ public sealed class PhaseRunner
         _log.Message(LogImportance.Low, $"{script.DisplayName} ({script.ElementName}) exited {result.ExitCode} after {clock.Elapsed.TotalSeconds:0.00} s");
         if (result.ExitCode != 0)
         {
+            // The wrappers name an environment.d file that failed (or exited) while it was sourced.
+            if (result.Tail.Count > 0 && result.Tail[^1].StartsWith(EnvironmentFailed, StringComparison.Ordinal))
+            {
+                var file = result.Tail[^1][EnvironmentFailed.Length..].Trim();
+                var (source, element) = _hooks.Origin(file);
+                throw new DibException(
+                    DibCodes.EnvironmentFileFailed,
+                    $"Element '{element}': {file} failed with exit code {result.ExitCode} while it was sourced for {script.DisplayName} (element '{script.ElementName}'); "
+                    + $"environment.d files only set variables.{ProcessRunner.FormatTail([.. result.Tail.SkipLast(1)])}",
+                    new SourceLocation(source));
+            }
+
             throw new DibException(
                 DibCodes.ScriptFailed,
                 $"Element '{script.ElementName}': {script.DisplayName} failed with exit code {result.ExitCode} ({script.SourcePath}).{ProcessRunner.FormatTail(result.Tail)}",

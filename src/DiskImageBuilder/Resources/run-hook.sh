@@ -6,7 +6,10 @@ exec 2>&1 </dev/null
 cd -- "$1" || exit 1
 script=$2
 shift 2
+# A file that fails or exits while sourced is named on the last line (the engine reads it): DIB0008.
 for f in "$@"; do
-  . "$f" || { echo "dib: sourcing environment.d/${f##*/} failed"; exit 1; }
+  trap 'echo "dib-environment-failed: environment.d/${f##*/}"' EXIT
+  . "$f" || exit 1
 done
+trap - EXIT
 exec "$script"
