@@ -16,6 +16,9 @@ public sealed class BuildImage : CancelableEngineTask
     /// </summary>
     public string? LockTimeout { get; set; }
 
+    /// <summary>Where to list the files hooks wrote beside the image (IMAGE_NAME.d/…), one a line, for FileWrites.</summary>
+    public string? BesideImageList { get; set; }
+
     /// <summary>The files written.</summary>
     [Output]
     public ITaskItem[] Outputs { get; private set; } = [];
@@ -57,6 +60,12 @@ public sealed class BuildImage : CancelableEngineTask
                 item.SetMetadata("Restored", t.Restored ? "true" : "false");
                 return (ITaskItem)item;
             })];
+
+            // Also after a failure: what hooks wrote so far is removed by the next clean.
+            if (!string.IsNullOrEmpty(BesideImageList))
+            {
+                File.WriteAllLines(BesideImageList, DiskImageBuilder.Output.Outputs.BesideImage(request));
+            }
         }
     }
 }

@@ -19,6 +19,10 @@ public static class BootModes
             : throw new DibException(DibCodes.InvalidProperty, $"Unknown BootMode '{mode}'. Valid: {string.Join(", ", Known)}.", location);
     }
 
+    /// <summary>A BootMode as given: empty stays empty (the block-device element chooses), anything else must be known.</summary>
+    public static string NormalizeChoice(string? mode, SourceLocation? location) =>
+        string.IsNullOrWhiteSpace(mode) ? string.Empty : Normalize(mode, location);
+
     public static bool NeedsEfi(string mode) => mode is Uefi or Hybrid;
 
     public static bool NeedsBios(string mode) => mode is Bios or Hybrid;

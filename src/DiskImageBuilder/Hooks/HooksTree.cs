@@ -30,6 +30,10 @@ public sealed partial class HooksTree
 
     public string Root { get; }
 
+    /// <summary>The element file a file of the tree (relative path) was copied from, and its element; files made during the build are their own source.</summary>
+    public (string Source, string Element) Origin(string relative) =>
+        _origins.TryGetValue(relative, out var origin) ? origin : (Path.Combine(Root, relative), "(added during the build)");
+
     /// <summary>Copies the elements' files into <paramref name="root"/> (which must not exist yet or be empty).</summary>
     public static HooksTree Create(string root, IEnumerable<Element> elements, IBuildLog log)
     {

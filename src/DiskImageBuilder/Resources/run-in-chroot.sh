@@ -43,6 +43,8 @@ exec chroot "$root" "$shell" -c '
 script=$1
 shift
 for f in "$@"; do
-  . "$f" || { echo "dib: sourcing environment.d/${f##*/} failed"; exit 1; }
+  trap "echo \"dib-environment-failed: environment.d/\${f##*/}\"" EXIT
+  . "$f" || exit 1
 done
+trap - EXIT
 exec "$script"' dib-hook "$script" "$@"
