@@ -49,6 +49,7 @@ public sealed class InfraElementsTests
               ask --pkg-map /usr/share/pkg-map/mapper --element mapper --distro debian tool
               DISTRO_NAME=fedora DIB_RELEASE=bookworm ask --element mapper tool
               ask --element mapper tool
+              DISTRO_NAME= ask --element mapper tool
             } > /etc/pkg-map-results
             """);
 
@@ -73,6 +74,7 @@ public sealed class InfraElementsTests
             "--distro debian tool =>  rc=1",
             "--pkg-map /usr/share/pkg-map/mapper --element mapper --distro debian tool =>  rc=1",
             "--element mapper tool => tool-fedora, rc=0",
+            "--element mapper tool => tool-default, rc=0",
             "--element mapper tool =>  rc=1",
         ]);
     }
