@@ -156,7 +156,15 @@ public static class DiskImageCreate
             ? context.Environment.Where(e => !e.Key.StartsWith("DIB_", StringComparison.Ordinal))
             : context.Environment;
 
-        var outputPath = Path.GetFullPath(Last(Output) ?? "image", context.CurrentDirectory);
+        // DIB's IMAGE_NAME: -o as typed, without the extension when exactly one format is asked for (-o web.qcow2 -t qcow2 writes web.qcow2).
+        var formats = ImageFormats.Parse([Last(Types) ?? ImageFormats.Default], null);
+        var imageName = Last(Output) ?? "image";
+        if (formats.Count == 1 && imageName.EndsWith("." + formats[0].Extension, StringComparison.Ordinal) && imageName.Length > formats[0].Extension.Length + 1)
+        {
+            imageName = imageName[..^(formats[0].Extension.Length + 1)];
+        }
+
+        var outputPath = Path.GetFullPath(imageName, context.CurrentDirectory);
         var notes = new List<string>();
         if (Has(NoTmpfs))
         {
@@ -174,10 +182,13 @@ public static class DiskImageCreate
         {
             ImageName = Path.GetFileName(outputPath),
             OutputDirectory = Path.GetDirectoryName(outputPath)!,
+            WorkingDirectory = context.CurrentDirectory,
+            HookImageName = imageName,
+            Arguments = [.. args],
             WorkDirectory = Path.Combine(Path.GetTempPath(), $"dib_build.{Guid.NewGuid():N}"[..18]),
             Elements = [.. elements.Select(e => new ElementRequest(e))],
             ElementsPath = RequestValues.SearchPath([], context.Variable("ELEMENTS_PATH"), context.ElementsLibrary),
-            Formats = [.. ImageFormats.Parse([Last(Types) ?? ImageFormats.Default], null).Select(f => f.Name)],
+            Formats = [.. formats.Select(f => f.Name)],
             Architecture = Architectures.Normalize(Last(Arch), null),
             SkipBaseElement = Has(SkipBase),
             Packages = [.. options.Where(o => o.Option == Packages).SelectMany(o => o.Value!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
@@ -190,7 +201,7 @@ public static class DiskImageCreate
             MkfsOptions = Last(MkfsOptions),
             QemuImgOptions = Last(QemuImgOptions),
             RootLabel = Last(RootLabel) is { } label ? RequestValues.ParseRootLabel(label, "--root-label", null) : null,
-            BootMode = BlockDevice.BootModes.Normalize(context.Variable("DIB_BOOT_MODE"), new SourceLocation("environment variable DIB_BOOT_MODE")),
+            BootMode = BlockDevice.BootModes.NormalizeChoice(context.Variable("DIB_BOOT_MODE"), new SourceLocation("environment variable DIB_BOOT_MODE")),
             RootFileSystem = BlockDevice.FileSystems.NormalizeType(context.Variable("FS_TYPE"), new SourceLocation("environment variable FS_TYPE")),
             DockerTarget = Last(DockerTarget),
             PhaseCache = !Has(NoPhaseCache),
@@ -200,7 +211,7 @@ public static class DiskImageCreate
         };
 
         // Element names are checked here so a typo fails before the host checks and the work directory.
-        ElementResolver.Resolve(new ElementRepository(request.ElementsPath), request.Elements, request.SkipBaseElement);
+        ElementResolver.ResolveImage(new ElementRepository(request.ElementsPath), request);
         var logFile = Last(LogFile) is { } file ? Path.GetFullPath(file, context.CurrentDirectory) : null;
         return new CreateCommand(request, logFile, notes, false, false);
     }

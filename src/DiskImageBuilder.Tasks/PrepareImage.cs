@@ -120,7 +120,7 @@ public sealed class PrepareImage : MSBuildTask
         return log.Run(() =>
         {
             var request = CreateRequest();
-            var resolved = ElementResolver.Resolve(new ElementRepository(request.ElementsPath), request.Elements, request.SkipBaseElement);
+            var resolved = ElementResolver.ResolveImage(new ElementRepository(request.ElementsPath), request);
             ResolvedElements = [.. resolved.Elements.Select(e =>
             {
                 var item = new TaskItem(e.Name);
@@ -166,7 +166,7 @@ public sealed class PrepareImage : MSBuildTask
             OutputDirectory = Path.GetFullPath(OutputDirectory),
             WorkDirectory = Path.GetFullPath(WorkDirectory),
             Trace = Trace,
-            BootMode = BootModes.Normalize(BootMode, PropertyLocation(project, "BootMode")),
+            BootMode = BootModes.NormalizeChoice(BootMode, PropertyLocation(project, "BootMode")),
             ImageSize = Blank(ImageSize) ? null : RequestValues.ParseImageSize(ImageSize!, "ImageSize", PropertyLocation(project, "ImageSize")),
             RootFileSystem = rootFileSystem,
             RootLabel = Blank(RootLabel) ? null : RequestValues.ParseRootLabel(

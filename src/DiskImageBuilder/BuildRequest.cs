@@ -65,8 +65,11 @@ public sealed record BuildRequest
     /// <summary>DIB's --qemu-img-options.</summary>
     public string? QemuImgOptions { get; init; }
 
-    /// <summary>bios (MBR), uefi (GPT + ESP) or hybrid (GPT + BIOS boot + ESP).</summary>
-    public string BootMode { get; init; } = BlockDevice.BootModes.Bios;
+    /// <summary>
+    /// bios (MBR), uefi (GPT + ESP) or hybrid (GPT + BIOS boot + ESP); empty: the block-device
+    /// element chooses (<see cref="BlockDevice.BlockDeviceChoice"/>), bios without one.
+    /// </summary>
+    public string BootMode { get; init; } = string.Empty;
 
     /// <summary>ext4 (default) or xfs (DIB's FS_TYPE).</summary>
     public string RootFileSystem { get; init; } = BlockDevice.FileSystems.Ext4;
@@ -88,6 +91,22 @@ public sealed record BuildRequest
 
     /// <summary>Bound on the phase snapshots in the image cache, in bytes; least recently used ones go first.</summary>
     public long? ImageCacheMaxSize { get; init; }
+
+    /// <summary>
+    /// Where host hooks run (DIB: the caller's working directory). Null: the project's directory
+    /// (a .dibproj build), else this process's working directory.
+    /// </summary>
+    public string? WorkingDirectory { get; init; }
+
+    /// <summary>
+    /// IMAGE_NAME as hooks see it. The CLI gives DIB's value: -o as typed, without the extension
+    /// when one format is asked for. Null: the output path without extension, relative to
+    /// <see cref="WorkingDirectory"/> when it lies below it (bin/Debug/web), else absolute.
+    /// </summary>
+    public string? HookImageName { get; init; }
+
+    /// <summary>DIB_ARGS: the command line as given (CLI). Null: the equivalent disk-image-create arguments.</summary>
+    public IReadOnlyList<string>? Arguments { get; init; }
 
     /// <summary>Where property errors point (the .dibproj).</summary>
     public string? ProjectFile { get; init; }

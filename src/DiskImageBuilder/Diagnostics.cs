@@ -12,6 +12,8 @@ public static class DibCodes
     public const string NoOperatingSystem = "DIB0003";
     public const string RequestedElementIsProvided = "DIB0004";
     public const string InvalidElementName = "DIB0005";
+    public const string BlockDeviceConflict = "DIB0006";
+    public const string UnsupportedBlockDevice = "DIB0007";
     public const string HookClash = "DIB0010";
     public const string HookNotExecutable = "DIB0011";
     public const string BadPackageInstalls = "DIB0012";

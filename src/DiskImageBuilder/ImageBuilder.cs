@@ -24,12 +24,12 @@ public static class ImageBuilder
         // Validated and normalised once here; every later stage reads the request's canonical values.
         request = request with
         {
-            BootMode = BlockDevice.BootModes.Normalize(request.BootMode, Where(request)),
             RootFileSystem = BlockDevice.FileSystems.NormalizeType(request.RootFileSystem, Where(request)),
         };
         RequestValues.ParseRootLabel(BlockDevice.DiskImage.RootLabel(request), "RootLabel", Where(request), BlockDevice.FileSystems.MaxLabelLength(request.RootFileSystem));
         var repository = new ElementRepository(request.ElementsPath);
-        var elements = ElementResolver.Resolve(repository, request.Elements, request.SkipBaseElement);
+        var elements = ElementResolver.ResolveImage(repository, request);
+        request = request with { BootMode = BlockDevice.BlockDeviceChoice.Choose(request.BootMode, request.Architecture, elements, Where(request)) };
         log.Message(LogImportance.Normal, $"DiskImageBuilder: elements: {string.Join(' ', elements.Names)}");
 
         HostTools.CheckRoot();
@@ -45,10 +45,16 @@ public static class ImageBuilder
             var hooksRoot = Path.Combine(work, "hooks");
             Directory.CreateDirectory(root);
             var hooks = HooksTree.Create(hooksRoot, elements.Elements, log);
-            var env = ImageEnvironment.ForScripts(request, elements, root, hooksRoot);
-            var runner = new PhaseRunner(hooks, root, env, log);
+            var lib = Path.Combine(work, "lib");
+            HookLibrary.Write(lib, hooksRoot);
+            // DIB writes this file itself after copying the elements' files: it replaces an element's file of that name.
+            Directory.CreateDirectory(Path.Combine(hooksRoot, HooksTree.EnvironmentDir));
+            File.WriteAllText(Path.Combine(hooksRoot, HooksTree.EnvironmentDir, ImageEnvironment.InstallTypeFileName), ImageEnvironment.InstallTypeFile(request));
+            var env = ImageEnvironment.ForScripts(request, elements, root, hooksRoot, lib);
+            var runner = new PhaseRunner(hooks, root, env, ImageEnvironment.WorkingDirectory(request), log);
             // DIB squashes package-installs in extra-data.d, where environment.d has been sourced.
-            var sourced = ImageEnvironment.Sourced(runner.HostEnvironment(), hooks.EnvironmentFiles().Select(f => Path.Combine(hooksRoot, f)), hooksRoot, cancellationToken);
+            var sourced = ImageEnvironment.Sourced(
+                runner.HostEnvironment(), hooks.EnvironmentFiles().Select(f => Path.Combine(hooksRoot, f)), ImageEnvironment.WorkingDirectory(request), cancellationToken);
             PackageInstalls.Write(hooksRoot, PackageInstalls.Squash(elements.Elements, request.Packages, request.Architecture, sourced));
 
             ImageContent.CheckCollisions(request.Files, request.Services, []);
@@ -56,9 +62,21 @@ public static class ImageBuilder
 
             cache = OpenPhaseCache(request, env, elements, hooksRoot, StepNames(content is not null), root, log);
             var tree = cache?.TreeView ?? root;
-            runner = new PhaseRunner(hooks, root, env, log) { TreeView = tree, Enter = cache?.Enter ?? [] };
+            runner = new PhaseRunner(hooks, root, env, ImageEnvironment.WorkingDirectory(request), log) { TreeView = tree, Enter = cache?.Enter ?? [] };
             breaks = new BreakPoints(request.BreakPoints, interactive, work, root, runner.HostEnvironment(), log);
-            var steps = Steps(runner, tree, breaks, content);
+            // DIB's DIB_IMAGE_SIZE from block-device.d on: the disk's size in KiB, fixed from the tree
+            // as post-install.d left it; the disk is made at least that large.
+            long? diskSize = null;
+            void DiskSize(CancellationToken token)
+            {
+                if (formats.Any(f => f.IsDisk))
+                {
+                    diskSize ??= BlockDevice.DiskImage.PlannedSize(request, tree, token);
+                    runner.SetVariable("DIB_IMAGE_SIZE", (diskSize.Value / 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                }
+            }
+
+            var steps = Steps(runner, tree, breaks, content, DiskSize);
             try
             {
                 for (var i = cache?.Restored ?? 0; i < steps.Count; i++)
@@ -90,7 +108,7 @@ public static class ImageBuilder
 
             if (formats.Any(f => f.IsDisk))
             {
-                outputs.AddRange(BlockDevice.DiskImage.Create(request, tree, work, formats, log, cancellationToken));
+                outputs.AddRange(BlockDevice.DiskImage.Create(request, tree, work, formats, log, cancellationToken, diskSize));
             }
 
             BlockDevice.DiskImage.WriteChecksums(outputs, request.Checksums);
@@ -118,15 +136,17 @@ public static class ImageBuilder
 
     /// <param name="root">The tree as the engine reaches it.</param>
     /// <param name="content">The generated script installing ImageFile items and apps, if any.</param>
-    private static List<Step> Steps(PhaseRunner runner, string root, BreakPoints breaks, string? content)
+    /// <param name="diskPhases">Runs before each phase from block-device.d on.</param>
+    private static List<Step> Steps(PhaseRunner runner, string root, BreakPoints breaks, string? content, Action<CancellationToken> diskPhases)
     {
         Step Run(Phase phase, bool network = false) => new(phase.Name, cancellationToken =>
         {
-            breaks.Before(phase, cancellationToken);
-            if (phase == Phase.PreInstall)
+            if (phase == Phase.BlockDevice || phase == Phase.Finalise || phase == Phase.Cleanup)
             {
-                PhaseRunner.ShellInImage(root);
+                diskPhases(cancellationToken);
             }
+
+            breaks.Before(phase, cancellationToken);
 
             // Per phase, so no snapshot ever holds the host's resolv.conf.
             using (network ? new ResolvConfSwap(root) : null)

@@ -7,6 +7,30 @@ public static class Outputs
     public static string PathOf(BuildRequest request, ImageFormat? format = null) =>
         Path.Combine(Path.GetFullPath(request.OutputDirectory), format is null ? request.ImageName : $"{request.ImageName}.{format.Extension}");
 
+    /// <summary>
+    /// Every file named IMAGE_NAME.* beside the image, or inside such a folder: what hooks write
+    /// next to $IMAGE_NAME (manifests' IMAGE_NAME.d/, baremetal's IMAGE_NAME.vmlinuz) besides the
+    /// images themselves. They are outputs of the build, so a clean removes them.
+    /// </summary>
+    public static IReadOnlyList<string> BesideImage(BuildRequest request)
+    {
+        var stem = PathOf(request);
+        var directory = Path.GetDirectoryName(stem)!;
+        if (!Directory.Exists(directory))
+        {
+            return [];
+        }
+
+        var prefix = Path.GetFileName(stem) + ".";
+        var options = new EnumerationOptions { RecurseSubdirectories = false, AttributesToSkip = 0 };
+        return [.. Directory.EnumerateFileSystemEntries(directory, "*", options)
+            .Where(e => Path.GetFileName(e).StartsWith(prefix, StringComparison.Ordinal))
+            .SelectMany(e => Directory.Exists(e) && new DirectoryInfo(e).LinkTarget is null
+                ? Directory.EnumerateFiles(e, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
+                : [e])
+            .Order(StringComparer.Ordinal)];
+    }
+
     public static void Write(ImageFormat format, string rootTree, string destination, IBuildLog log, CancellationToken cancellationToken) =>
         WriteAtomically(destination, log, partial =>
         {

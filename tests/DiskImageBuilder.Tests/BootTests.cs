@@ -147,18 +147,19 @@ public sealed class BootTests
     }
 
     [Fact]
-    public void Hybrid_xfs_image_boots_with_OVMF_and_with_SeaBIOS()
+    public void Block_device_efi_xfs_image_boots_with_OVMF_and_with_SeaBIOS()
     {
+        // block-device-efi, as in DIB, asks for the layout (GPT, ESP and BIOS boot partition: BootMode hybrid).
         using var p = new ImageProject($"""
               <PropertyGroup>
                 <ElementsPath>{Repo.TestElements}</ElementsPath>
                 <ImageFormat>qcow2</ImageFormat>
-                <BootMode>hybrid</BootMode>
                 <RootFileSystem>xfs</RootFileSystem>
               </PropertyGroup>
               <ItemGroup>
                 <Element Include="debian" />
                 <Element Include="vm" />
+                <Element Include="block-device-efi" />
                 <Element Include="boot-report" />
               </ItemGroup>
             """, name: "hybrid");

@@ -36,7 +36,7 @@ public sealed class BuildTests
         File.Exists(p.OutputFile()).ShouldBeTrue();
         var tree = p.Extract();
         File.ReadAllLines(Path.Combine(tree, "etc/probe")).ShouldBe([
-            "ARCH=amd64", "IMAGE_NAME=image", "IMAGE_ELEMENT=busybox-tree probe", "DIB_RELEASE=trixie",
+            "ARCH=amd64", "IMAGE_NAME=bin/Debug/image", "IMAGE_ELEMENT=busybox-tree probe", "DIB_RELEASE=trixie",
             "DIB_FROM_ITEM=item value", "DIB_FROM_CALLER=caller value", "PROBE_ENV=sourced",
             "TMP_HOOKS_PATH=/tmp/in_target.d", "NOT_DIB_SECRET=unset"]);
         File.ReadAllText(Path.Combine(tree, "etc/host-probe")).ShouldStartWith("host:" + p.Dir);

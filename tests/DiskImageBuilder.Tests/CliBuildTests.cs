@@ -35,7 +35,7 @@ public sealed partial class CliBuildTests
         run.Out.ShouldContain($"Image file {t.Combine("out", "web.tar")} created.");
         File.ReadAllText(t.Combine("build.log")).ShouldContain("DiskImageBuilder: install.d took");
         var tree = ImageProject.ExtractTar(t.Combine("out", "web.tar"), t.Combine("tree"));
-        File.ReadAllText(Path.Combine(tree, "etc/probe")).Trim().ShouldBe("web passed");
+        File.ReadAllText(Path.Combine(tree, "etc/probe")).Trim().ShouldBe("out/web passed");
         HostFiles.MountsUnder(t.Path).ShouldBeEmpty();
     }
 

@@ -116,7 +116,7 @@ public sealed class CliOptionTests
         using var dir = new TempDir();
         var plain = CliHost.Parse(Env(), dir.Path, "busybox-tree").Request;
         plain.Formats.ShouldBe(["qcow2"]);
-        plain.BootMode.ShouldBe("bios");
+        plain.BootMode.ShouldBe(string.Empty, "the block-device element chooses; bios without one");
         CliHost.Parse(Env(("DIB_BOOT_MODE", "hybrid")), dir.Path, "busybox-tree").Request.BootMode.ShouldBe("hybrid");
         var bad = CliHost.Create(Env(("DIB_BOOT_MODE", "floppy")), dir.Path, "busybox-tree");
         bad.ExitCode.ShouldBe(1);

@@ -101,7 +101,9 @@ public sealed class DiskTests
     {
         // The filler's size reaches every phase's key, so each build makes the whole tree again.
         using var p = ImageProject.Busybox("<PropertyGroup><ImageFormat>raw</ImageFormat></PropertyGroup>", """<Element Include="host-grub" /><Element Include="filler" />""");
-        p.Write("elements/filler/install.d/50-filler", "#!/bin/sh\nhead -c \"${DIB_FILLER_BYTES}\" /dev/urandom > /filler\necho \"$DIB_FILLER_NOTE\" > /note\n");
+        // In finalise.d: after block-device.d fixed DIB_IMAGE_SIZE (the disk's least size) from the
+        // tree, so a grown filler is growth only the disk stage's own measure finds.
+        p.Write("elements/filler/finalise.d/50-filler", "#!/bin/sh\nhead -c \"${DIB_FILLER_BYTES}\" /dev/urandom > /filler\necho \"$DIB_FILLER_NOTE\" > /note\n");
         const string Remade = "the root filesystem is made again";
         long DiskSize() => new FileInfo(p.OutputFile("raw")).Length;
         BuildRun Build(int bytes, string note)

@@ -21,7 +21,7 @@ public sealed class EvaluationTests
         project.GetPropertyValue("UsingDiskImageBuilderSdk").ShouldBe("true");
         project.GetPropertyValue("ImageName").ShouldBe("golden");
         project.GetPropertyValue("ImageFormat").ShouldBe("qcow2");
-        project.GetPropertyValue("BootMode").ShouldBe("bios");
+        project.GetPropertyValue("BootMode").ShouldBe(string.Empty, "the block-device element chooses; bios without one");
         project.GetPropertyValue("ImageCompress").ShouldBe("true");
         project.GetPropertyValue("Architecture").ShouldBe("amd64");
         project.GetPropertyValue("SkipBaseElement").ShouldBe("false");

@@ -164,8 +164,8 @@ public sealed class SourcesAndManifestsTests
     public void Manifests_are_root_only_in_the_image_and_beside_it_and_leave_out_secrets_unless_asked()
     {
         using var p = ImageProject.Busybox(elements: """<Element Include="element-manifest" />""");
-        var save = p.Combine("saved");
-        p.Environment["DIB_MANIFEST_SAVE_DIR"] = save;
+        // DIB_MANIFEST_SAVE_DIR's default: $IMAGE_NAME.d/, beside the image.
+        var save = p.Combine("bin", "Debug", "image.d");
         p.Environment["DIB_DEV_USER_PASSWORD"] = "hunter2-password-value";
         p.Environment["DIB_API_TOKEN"] = "token-value-123";
         p.Environment["DIB_Some_Secret_Thing"] = "secret-value-456";

@@ -19,6 +19,10 @@ public static class BootModes
             : throw new DibException(DibCodes.InvalidProperty, $"Unknown BootMode '{mode}'. Valid: {string.Join(", ", Known)}.", location);
     }
 
+    /// <summary>A BootMode as given: empty stays empty (the block-device element chooses), anything else must be known.</summary>
+    public static string NormalizeChoice(string? mode, SourceLocation? location) =>
+        string.IsNullOrWhiteSpace(mode) ? string.Empty : Normalize(mode, location);
+
     public static bool NeedsEfi(string mode) => mode is Uefi or Hybrid;
 
     public static bool NeedsBios(string mode) => mode is Bios or Hybrid;
@@ -75,8 +79,9 @@ public static class DiskImage
     };
 
     /// <summary>Builds every disk format of <paramref name="formats"/> from the tree; returns the files written.</summary>
+    /// <param name="minimumSize">The size hooks were told (DIB_IMAGE_SIZE): the disk is at least that large.</param>
     public static IReadOnlyList<string> Create(
-        BuildRequest request, string tree, string work, IReadOnlyList<ImageFormat> formats, IBuildLog log, CancellationToken cancellationToken)
+        BuildRequest request, string tree, string work, IReadOnlyList<ImageFormat> formats, IBuildLog log, CancellationToken cancellationToken, long? minimumSize = null)
     {
         var bootMode = request.BootMode;
         var fsType = request.RootFileSystem;
@@ -108,7 +113,7 @@ public static class DiskImage
         {
             while (true)
             {
-                plan = PlanDisk(request, type, usage);
+                plan = PlanDisk(request, type, usage, minimumSize);
                 scratch = ScratchDisk.Create(work, plan.DiskSize, usage.Bytes + EspSize, allowMemory);
                 if (fsType == FileSystems.Xfs)
                 {
@@ -130,7 +135,7 @@ public static class DiskImage
 
                 var measured = measuring.GetAwaiter().GetResult();
                 measuring = null;
-                var same = PlanDisk(request, type, measured).SameFileSystem(plan);
+                var same = PlanDisk(request, type, measured, minimumSize).SameFileSystem(plan);
                 usage = measured;
                 if (same)
                 {
@@ -198,11 +203,22 @@ public static class DiskImage
         public bool SameFileSystem(DiskPlan other) => DiskSize == other.DiskSize && Inodes == other.Inodes;
     }
 
-    private static DiskPlan PlanDisk(BuildRequest request, PartitionTableType type, (long Bytes, long Inodes) usage)
+    /// <summary>
+    /// The disk's size for the tree as it is now (DIB computes DIB_IMAGE_SIZE after post-install.d):
+    /// ImageSize when set, else what the tree needs. Measures the tree (du).
+    /// </summary>
+    public static long PlannedSize(BuildRequest request, string tree, CancellationToken cancellationToken) =>
+        request.ImageSize is { } wanted
+            ? RoundToMib(wanted)
+            : PlanDisk(request, BootModes.NeedsEfi(request.BootMode) ? PartitionTableType.Gpt : PartitionTableType.Mbr, FileSystems.Usage(tree, cancellationToken), null).DiskSize;
+
+    private static long RoundToMib(long bytes) => (bytes + FileSystems.MiB - 1) / FileSystems.MiB * FileSystems.MiB;
+
+    private static DiskPlan PlanDisk(BuildRequest request, PartitionTableType type, (long Bytes, long Inodes) usage, long? minimumSize)
     {
         var needRoot = FileSystems.RequiredRootSize(usage.Bytes, usage.Inodes, request.RootFileSystem);
         var needDisk = PartitionTable.RequiredDiskSize(type, Partitions(request.BootMode, needRoot));
-        var diskSize = request.ImageSize is { } wanted ? (wanted + FileSystems.MiB - 1) / FileSystems.MiB * FileSystems.MiB : needDisk;
+        var diskSize = request.ImageSize is { } wanted ? RoundToMib(wanted) : Math.Max(needDisk, minimumSize ?? 0);
         if (diskSize < needDisk)
         {
             throw new DibException(

@@ -21,7 +21,19 @@ public static class ElementResolver
     public const string BaseElement = "base";
     public const string OperatingSystem = "operating-system";
 
-    public static ResolvedElements Resolve(ElementRepository repository, IReadOnlyList<ElementRequest> requests, bool skipBase)
+    /// <summary>
+    /// The elements of an image: the requested ones, base unless skipped, and DIB's default
+    /// block-device element when an element needs `block-device` and none provides it (DIB adds
+    /// block-device-mbr for `vm`; see <see cref="BlockDevice.BlockDeviceChoice"/>).
+    /// </summary>
+    public static ResolvedElements ResolveImage(ElementRepository repository, BuildRequest request) =>
+        Resolve(repository, request.Elements, request.SkipBaseElement, new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [BlockDevice.BlockDeviceChoice.Provided] = BlockDevice.BlockDeviceChoice.DefaultElement(request.Architecture, request.BootMode),
+        });
+
+    /// <param name="defaultProviders">For a provided name that some element needs and none provides, the element added to provide it.</param>
+    public static ResolvedElements Resolve(ElementRepository repository, IReadOnlyList<ElementRequest> requests, bool skipBase, IReadOnlyDictionary<string, string>? defaultProviders = null)
     {
         var roots = new List<(string Name, Element? Requester, SourceLocation? Location)>();
         foreach (var r in requests)
@@ -44,18 +56,33 @@ public static class ElementResolver
 
         // Which names are provided depends on which elements are included, and the other way round:
         // iterate to a fixed point. Each round only follows what the previous round saw provided.
-        var provided = new HashSet<string>(StringComparer.Ordinal);
         Closure closure = default!;
-        for (var round = 0; round < 16; round++)
+        var defaultsAdded = new HashSet<string>(StringComparer.Ordinal);
+        while (true)
         {
-            closure = Walk(repository, roots, provided);
-            var next = closure.Providers.Keys.ToHashSet(StringComparer.Ordinal);
-            if (next.SetEquals(provided))
+            var provided = new HashSet<string>(StringComparer.Ordinal);
+            for (var round = 0; round < 16; round++)
+            {
+                closure = Walk(repository, roots, provided);
+                var next = closure.Providers.Keys.ToHashSet(StringComparer.Ordinal);
+                if (next.SetEquals(provided))
+                {
+                    break;
+                }
+
+                provided = next;
+            }
+
+            var defaults = closure.Missing
+                .Where(m => !closure.Providers.ContainsKey(m.Name) && defaultProviders?.ContainsKey(m.Name) == true && defaultsAdded.Add(m.Name))
+                .Select(m => (defaultProviders![m.Name], (Element?)null, m.Location))
+                .ToList();
+            if (defaults.Count == 0)
             {
                 break;
             }
 
-            provided = next;
+            roots.AddRange(defaults);
         }
 
         var errors = new List<Diagnostic>();

@@ -16,20 +16,26 @@ public sealed class PhaseRunner
     private static readonly Lazy<string> ChrootWrapper = new(() => Resources.Get("run-in-chroot.sh"));
 
     /// <summary>The wrappers every script runs through: part of every phase snapshot's key.</summary>
-    public static IEnumerable<string> EngineScripts => [HostWrapper.Value, ChrootWrapper.Value];
+    public static IEnumerable<string> EngineScripts => [HostWrapper.Value, ChrootWrapper.Value, .. HookLibrary.Scripts];
 
     private readonly HooksTree _hooks;
     private readonly string _rootTree;
-    private readonly IReadOnlyDictionary<string, string> _environment;
+    private readonly Dictionary<string, string> _environment;
     private readonly IBuildLog _log;
+    private readonly string _workingDirectory;
 
-    public PhaseRunner(HooksTree hooks, string rootTree, IReadOnlyDictionary<string, string> environment, IBuildLog log)
+    /// <param name="workingDirectory">Where host hooks run: the caller's directory, as in DIB (files they write beside $IMAGE_NAME land beside the image).</param>
+    public PhaseRunner(HooksTree hooks, string rootTree, IReadOnlyDictionary<string, string> environment, string workingDirectory, IBuildLog log)
     {
+        _workingDirectory = workingDirectory;
         _hooks = hooks;
         _rootTree = rootTree;
-        _environment = environment;
+        _environment = new Dictionary<string, string>(environment, StringComparer.Ordinal);
         _log = log;
     }
+
+    /// <summary>Sets a variable for the scripts that run from now on (DIB exports some only from a phase on).</summary>
+    public void SetVariable(string name, string value) => _environment[name] = value;
 
     /// <summary>Where the engine reads the tree when it is not a plain folder (an overlay in its own namespace).</summary>
     public string? TreeView { get; init; }
@@ -46,9 +52,10 @@ public sealed class PhaseRunner
         _log.Message(LogImportance.High, $"DiskImageBuilder: {phase.Name}: {scripts.Count} script(s)");
         var phaseClock = Stopwatch.StartNew();
         string? shell = null;
+        // Only a phase with hooks inside the image needs a shell there (DIB's fake-os tree has none).
         if (phase.InChroot && scripts.Count > 0)
         {
-            shell = ShellInImage(TreeView ?? _rootTree);
+            shell = ShellInImage(TreeView ?? _rootTree, scripts[0]);
         }
 
         foreach (var script in scripts)
@@ -67,7 +74,7 @@ public sealed class PhaseRunner
     {
         var clock = Stopwatch.StartNew();
         var script = new HookScript(new Phase(hooksFolder, InChroot: true), Path.GetFileName(scriptPath), scriptPath, scriptPath, "DiskImageBuilder");
-        RunScript(script, ShellInImage(TreeView ?? _rootTree), cancellationToken);
+        RunScript(script, ShellInImage(TreeView ?? _rootTree, script), cancellationToken);
         _log.Message(LogImportance.Normal, $"DiskImageBuilder: {script.DisplayName} took {clock.Elapsed.TotalSeconds:0.00} s");
     }
 
@@ -88,7 +95,8 @@ public sealed class PhaseRunner
     }
 
     /// <summary>The shell that sources environment.d inside the image: bash where the image has it (DIB's elements assume bash).</summary>
-    public static string ShellInImage(string rootTree)
+    /// <param name="first">The first script that needs it, named in the error.</param>
+    public static string ShellInImage(string rootTree, HookScript first)
     {
         if (File.Exists(Path.Combine(rootTree, "bin/bash")) || File.Exists(Path.Combine(rootTree, "usr/bin/bash")))
         {
@@ -102,12 +110,17 @@ public sealed class PhaseRunner
 
         throw new DibException(
             DibCodes.NoRootTree,
-            $"The image tree {rootTree} has no /bin/sh, so nothing can run inside it. An operating-system element must create the tree in root.d.");
+            $"Element '{first.ElementName}': {first.DisplayName} runs inside the image, but the image tree has no /bin/sh ({rootTree}). "
+            + "An operating-system element must create the tree in root.d; a tree without a shell can only have hooks that run on the host.",
+            new SourceLocation(first.SourcePath));
     }
 
-    /// <summary>The environment host-side scripts get: what a break-point shell gets too.</summary>
+    /// <summary>The environment host-side scripts get: what a break-point shell gets too. Elements' bin/ first, then dib-run-parts and sudo.</summary>
     public IReadOnlyDictionary<string, string> HostEnvironment() =>
-        new Dictionary<string, string>(_environment, StringComparer.Ordinal) { ["PATH"] = $"{_hooks.Root}/bin:{_environment["PATH"]}" };
+        new Dictionary<string, string>(_environment, StringComparer.Ordinal)
+        {
+            ["PATH"] = $"{_hooks.Root}/bin:{_environment["_LIB"]}/bin:{_environment["PATH"]}",
+        };
 
     private ProcessSpec Spec(HookScript script, string? shell)
     {
@@ -119,13 +132,14 @@ public sealed class PhaseRunner
             env.Remove("TARGET_ROOT");
             env["PATH"] = $"{InTargetHooks}/bin:{env["PATH"]}";
             var inImage = $"{InTargetHooks}/{script.Phase.Name}/{script.Name}";
-            args = [.. Unshare, "sh", "-c", ChrootWrapper.Value, "dib-chroot", _rootTree, _hooks.Root, shell!, inImage, DevNodes,
+            // bash, not sh: dash drops the exported functions (die, get_image_element_array) from the environment.
+            args = [.. Unshare, "bash", "-c", ChrootWrapper.Value, "dib-chroot", _rootTree, _hooks.Root, shell!, inImage, DevNodes,
                 .. _hooks.EnvironmentFiles().Select(f => $"{InTargetHooks}/{f}")];
         }
         else
         {
             env = new Dictionary<string, string>(HostEnvironment(), StringComparer.Ordinal);
-            args = [.. Unshare, "bash", "-c", HostWrapper.Value, "dib-hook", script.Path, .. _hooks.EnvironmentFiles().Select(f => Path.Combine(_hooks.Root, f))];
+            args = [.. Unshare, "bash", "-c", HostWrapper.Value, "dib-hook", _workingDirectory, script.Path, .. _hooks.EnvironmentFiles().Select(f => Path.Combine(_hooks.Root, f))];
         }
 
         string[] command = [.. Enter, "unshare", .. args];
