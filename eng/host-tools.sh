@@ -14,6 +14,7 @@ packages=(
   busybox-static                   # the tests' offline distro element
   attr                             # tests: extended attributes survive the tar
   shellcheck                       # tests: the element lint
+  git curl                         # source-repositories and cache-url (host side)
 )
 missing=()
 for p in "${packages[@]}"; do

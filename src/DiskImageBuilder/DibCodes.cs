@@ -44,6 +44,11 @@ public static class DibCodes
     public const string SnapshotInvalid = "DIB0061";
     public const string PreviousImageChanged = "DIB0062";
     public const string BaseTreeDamaged = "DIB0063";
+
+    // 007x: DIB's infrastructure elements (package-installs, pkg-map, install types, manifests).
+    public const string WhenVariableNotSet = "DIB0070";
+    public const string EnvironmentFilesFailed = "DIB0071";
+
     /// <summary>Raised by the SDK's Pack target (sdk/Sdk/DiskImageBuilder.targets): dotnet pack of an image project.</summary>
     public const string PackNotApplicable = "DIB0090";
     public const string ToolFailed = "DIB0100";

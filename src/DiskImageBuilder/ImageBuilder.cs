@@ -61,14 +61,18 @@ public static class ImageBuilder
             Directory.CreateDirectory(Path.Combine(hooksRoot, HooksTree.EnvironmentDir));
             File.WriteAllText(Path.Combine(hooksRoot, HooksTree.EnvironmentDir, ImageEnvironment.InstallTypeFileName), ImageEnvironment.InstallTypeFile(request));
             var env = ImageEnvironment.ForScripts(request, elements, root, hooksRoot, lib);
-            PackageInstalls.Write(hooksRoot, PackageInstalls.Squash(elements.Elements, request.Packages, request.Architecture, env));
+            var runner = new PhaseRunner(hooks, root, env, ImageEnvironment.WorkingDirectory(request), log);
+            // DIB squashes package-installs in extra-data.d, where environment.d has been sourced.
+            var sourced = ImageEnvironment.Sourced(
+                runner.HostEnvironment(), hooks.EnvironmentFiles().Select(f => Path.Combine(hooksRoot, f)), ImageEnvironment.WorkingDirectory(request), cancellationToken);
+            PackageInstalls.Write(hooksRoot, PackageInstalls.Squash(elements.Elements, request.Packages, request.Architecture, sourced));
 
             ImageContent.CheckCollisions(request.Files, request.Services, []);
             var content = ImageContent.Stage(hooksRoot, request.Files, request.Services);
 
             cache = OpenPhaseCache(request, env, elements, hooksRoot, StepNames(content is not null), root, log);
             var tree = cache?.TreeView ?? root;
-            var runner = new PhaseRunner(hooks, root, env, ImageEnvironment.WorkingDirectory(request), log) { TreeView = tree, Enter = cache?.Enter ?? [] };
+            runner = new PhaseRunner(hooks, root, env, ImageEnvironment.WorkingDirectory(request), log) { TreeView = tree, Enter = cache?.Enter ?? [] };
             breaks = new BreakPoints(request.BreakPoints, interactive, work, root, runner.HostEnvironment(), log);
             // DIB's DIB_IMAGE_SIZE from block-device.d on: the disk's size in KiB, fixed from the tree
             // as post-install.d left it; the disk is made at least that large.
@@ -211,7 +215,7 @@ public static class ImageBuilder
             return null;
         }
 
-        var inputs = BuildInputs.Compute(hooksRoot, env, elements.Names, steps, PhaseRunner.EngineScripts);
+        var inputs = BuildInputs.Compute(hooksRoot, env, elements.Names, steps, PhaseRunner.EngineScripts, elements.Elements);
         return PhaseCache.Open(env["DIB_IMAGE_CACHE"], root, hooksRoot, inputs, Outputs.PathOf(request), request.ImageCacheMaxSize ?? PhaseCache.DefaultMaxBytes, log);
     }
 
