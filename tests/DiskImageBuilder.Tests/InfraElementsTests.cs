@@ -123,6 +123,8 @@ public sealed class InfraElementsTests
                 - DIB_FLAVOUR = small
                 - DIB_WANT_EXTRA = yes
             """, false);
+        // As in DIB, pre-install.d packages install at 10: an element's earlier hook (adding a package source) runs first.
+        p.Write("elements/wants/pre-install.d/05-add-source", "#!/bin/sh\necho source-added >> /var/log/install-packages.log\n");
         // Another element's names go through its own map (none here: used as given). Elements
         // are taken in resolution order (sorted): "other" before "wants".
         p.Write("elements/other/package-installs.yaml", "dhcp-client:\n  phase: post-install.d\n", false);
@@ -131,6 +133,7 @@ public sealed class InfraElementsTests
 
         run.Succeeded.ShouldBeTrue(run.Output);
         File.ReadAllLines(Path.Combine(p.Extract(), "var/log/install-packages.log")).ShouldBe([
+            "source-added",
             "cloud-guest-utils",
             "isc-dhcp-client unmapped-name only-amd64 extra-tool small-flavour image-pkg old-thing-",
             "dhcp-client python3-yaml",
