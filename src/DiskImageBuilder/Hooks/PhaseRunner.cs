@@ -125,7 +125,7 @@ public sealed class PhaseRunner
             env.Remove("TARGET_ROOT");
             env["PATH"] = $"{InTargetHooks}/bin:{env["PATH"]}";
             var inImage = $"{InTargetHooks}/{script.Phase.Name}/{script.Name}";
-            args = [.. Unshare, "sh", "-c", ChrootWrapper.Value, "dib-chroot", _rootTree, _hooks.Root, shell!, inImage, DevNodes];
+            args = [.. InImage, .. Unshare, "sh", "-c", ChrootWrapper.Value, "dib-chroot", _rootTree, _hooks.Root, shell!, inImage, DevNodes];
         }
         else
         {
@@ -140,4 +140,8 @@ public sealed class PhaseRunner
     // --kill-child: if we die or kill unshare, its child (PID 1 of the new namespace) dies, and
     // with it every process of the namespace; the mount namespace goes with the last of them.
     private static readonly string[] Unshare = ["--mount", "--pid", "--fork", "--kill-child", "--propagation", "private", "--"];
+
+    // Scripts inside the image also get their own host name and System V IPC: a hostname or a
+    // shared-memory segment set by a package's maintainer script stays in the image's script.
+    private static readonly string[] InImage = ["--uts", "--ipc"];
 }
