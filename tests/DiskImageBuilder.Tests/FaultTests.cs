@@ -132,13 +132,22 @@ public sealed class FaultTests
             refused.Errors[0].Text.ShouldContain($"process {first.Id}");
             Tree.Descendants(first.Id).ShouldContain(d => d.Command.Contains("sleep 7062", StringComparison.Ordinal), "the first build goes on undisturbed");
 
-            var waited = p.Run(_ =>
-            {
-                Thread.Sleep(TimeSpan.FromSeconds(3));
-                ImageProject.Sh($"kill -TERM {first.Id}");
-            });
-            waited.Succeeded.ShouldBeTrue(waited.Output);
-            waited.Messages.ShouldContain(m => m.StartsWith("DiskImageBuilder: waiting for another build of ", StringComparison.Ordinal));
+            // The second build waits (and says so) until the first ends: here, cancelled.
+            var output = new StringBuilder();
+            using var second = new Process { StartInfo = Dotnet.StartInfo(p.ProjectFile, p.Environment, ["-nr:false", "-tl:off", "-v:m"], ownSession: true) };
+            second.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+            second.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+            second.Start();
+            second.BeginOutputReadLine();
+            second.BeginErrorReadLine();
+            string Said() { lock (output) { return output.ToString(); } }
+            SpinWait.SpinUntil(() => second.HasExited || Said().Contains("DiskImageBuilder: waiting for another build of ", StringComparison.Ordinal), TimeSpan.FromMinutes(3))
+                .ShouldBeTrue();
+            second.HasExited.ShouldBeFalse(Said());
+            ImageProject.Sh($"kill -TERM {first.Id}");
+            second.WaitForExit(TimeSpan.FromMinutes(3)).ShouldBeTrue(Said());
+            second.WaitForExit();
+            second.ExitCode.ShouldBe(0, Said());
             first.WaitForExit(TimeSpan.FromMinutes(1)).ShouldBeTrue();
             first.ExitCode.ShouldNotBe(0);
             Leaks.Mounts(p).ShouldBeEmpty();
