@@ -37,7 +37,6 @@ public static class DibCodes
     public const string PhaseCacheUnavailable = "DIB0060";
     public const string SnapshotInvalid = "DIB0061";
     public const string PreviousImageChanged = "DIB0062";
-    public const string BaseTreeDamaged = "DIB0063";
     public const string ToolFailed = "DIB0100";
     public const string PartitionLayoutDoesNotFit = "DIB0200";
     public const string InvalidPartitionLayout = "DIB0201";
