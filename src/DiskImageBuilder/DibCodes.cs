@@ -43,7 +43,6 @@ public static class DibCodes
     public const string PhaseCacheUnavailable = "DIB0060";
     public const string SnapshotInvalid = "DIB0061";
     public const string PreviousImageChanged = "DIB0062";
-    public const string BaseTreeDamaged = "DIB0063";
 
     // 007x: DIB's infrastructure elements (package-installs, pkg-map, install types, manifests).
     public const string WhenVariableNotSet = "DIB0070";

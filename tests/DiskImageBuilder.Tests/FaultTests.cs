@@ -135,13 +135,22 @@ public sealed class FaultTests
             refused.Errors[0].Text.ShouldContain($"process {first.Id}");
             Tree.Descendants(first.Id).ShouldContain(d => d.Command.Contains("sleep 7062", StringComparison.Ordinal), "the first build goes on undisturbed");
 
-            var waited = p.Run(_ =>
-            {
-                Thread.Sleep(TimeSpan.FromSeconds(3));
-                ImageProject.Sh($"kill -TERM {first.Id}");
-            });
-            waited.Succeeded.ShouldBeTrue(waited.Output);
-            waited.Messages.ShouldContain(m => m.StartsWith("DiskImageBuilder: waiting for another build of ", StringComparison.Ordinal));
+            // The second build waits (and says so) until the first ends: here, cancelled.
+            var output = new StringBuilder();
+            using var second = new Process { StartInfo = Dotnet.StartInfo(p.ProjectFile, p.Environment, ["-nr:false", "-tl:off", "-v:m"], ownSession: true) };
+            second.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+            second.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+            second.Start();
+            second.BeginOutputReadLine();
+            second.BeginErrorReadLine();
+            string Said() { lock (output) { return output.ToString(); } }
+            SpinWait.SpinUntil(() => second.HasExited || Said().Contains("DiskImageBuilder: waiting for another build of ", StringComparison.Ordinal), TimeSpan.FromMinutes(3))
+                .ShouldBeTrue();
+            second.HasExited.ShouldBeFalse(Said());
+            ImageProject.Sh($"kill -TERM {first.Id}");
+            second.WaitForExit(TimeSpan.FromMinutes(3)).ShouldBeTrue(Said());
+            second.WaitForExit();
+            second.ExitCode.ShouldBe(0, Said());
             first.WaitForExit(TimeSpan.FromMinutes(1)).ShouldBeTrue();
             first.ExitCode.ShouldNotBe(0);
             Leaks.Mounts(p).ShouldBeEmpty();
@@ -182,6 +191,37 @@ public sealed class FaultTests
         again.Succeeded.ShouldBeTrue(again.Output);
         again.Warnings.ShouldContain(w => w.Code == "DIB0061" && w.Text.Contains("content of its files differs", StringComparison.Ordinal), again.Output);
         File.ReadAllText(Path.Combine(p.Extract(), "fault-file")).ShouldBe("original-content\n");
+    }
+
+    [Fact]
+    public void An_image_hook_cannot_write_host_sysctls_set_the_host_name_or_get_module_loading_or_clock_capabilities()
+    {
+        using var p = ImageProject.Busybox(elements: """<Element Include="probe" />""");
+        p.Write("elements/probe/install.d/50-probe", """
+            #!/bin/sh
+            if echo 1 > /proc/sys/vm/drop_caches 2>/dev/null; then echo sysctl=written; else echo sysctl=refused; fi
+            hostname dib-probe-host && echo "hostname=$(hostname)"
+            grep CapBnd /proc/self/status
+            """);
+        var hostName = File.ReadAllText("/proc/sys/kernel/hostname");
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        string Said(string key) => run.Messages.Single(m => m.Contains($"] {key}", StringComparison.Ordinal)).Split("] ")[1];
+        Said("sysctl=").ShouldBe("sysctl=refused");
+        Said("hostname=").ShouldBe("hostname=dib-probe-host", "the script has a host name of its own");
+        File.ReadAllText("/proc/sys/kernel/hostname").ShouldBe(hostName, "the host's name is untouched");
+        var bounding = Convert.ToUInt64(Said("CapBnd:").Split('\t', ' ').Last(), 16);
+        foreach (var (cap, bit) in new[] { ("CAP_SYS_MODULE", 16), ("CAP_SYS_RAWIO", 17), ("CAP_SYS_BOOT", 22), ("CAP_SYS_TIME", 25) })
+        {
+            (bounding & (1UL << bit)).ShouldBe(0UL, cap);
+        }
+
+        foreach (var (cap, bit) in new[] { ("CAP_CHOWN", 0), ("CAP_DAC_OVERRIDE", 1), ("CAP_SETUID", 7), ("CAP_SYS_CHROOT", 18), ("CAP_SYS_ADMIN", 21), ("CAP_MKNOD", 27) })
+        {
+            (bounding & (1UL << bit)).ShouldNotBe(0UL, $"{cap}: package installs need it");
+        }
     }
 
     private static string LastError(string output) =>

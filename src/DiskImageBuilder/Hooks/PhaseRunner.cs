@@ -161,7 +161,7 @@ internal sealed class PhaseRunner
             env["PATH"] = $"{InTargetHooks}/bin:{env["PATH"]}";
             var inImage = $"{InTargetHooks}/{script.Phase.Name}/{script.Name}";
             // bash, not sh: dash drops the exported functions (die, get_image_element_array) from the environment.
-            args = [.. Unshare, "bash", "-c", ChrootWrapper.Value, "dib-chroot", _rootTree, _hooks.Root, shell!, inImage, DevNodes,
+            args = [.. InImage, .. Unshare, "bash", "-c", ChrootWrapper.Value, "dib-chroot", _rootTree, _hooks.Root, shell!, inImage, DevNodes,
                 .. _hooks.EnvironmentFiles().Select(f => $"{InTargetHooks}/{f}")];
         }
         else
@@ -226,4 +226,8 @@ internal sealed class PhaseRunner
     // --kill-child: if we die or kill unshare, its child (PID 1 of the new namespace) dies, and
     // with it every process of the namespace; the mount namespace goes with the last of them.
     private static readonly string[] Unshare = ["--mount", "--pid", "--fork", "--kill-child", "--propagation", "private", "--"];
+
+    // Scripts inside the image also get their own host name and System V IPC: a hostname or a
+    // shared-memory segment set by a package's maintainer script stays in the image's script.
+    private static readonly string[] InImage = ["--uts", "--ipc"];
 }

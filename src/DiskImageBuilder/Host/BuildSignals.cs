@@ -5,10 +5,10 @@ namespace DiskImageBuilder.Host;
 /// <summary>
 /// Turns SIGTERM, SIGINT and SIGHUP into cancellation of the builds running in this process (the
 /// CLI, or the MSBuild process or node running the task). While a build runs, the signal's default
-/// action (ending the process at once: .NET ends it with exit code 0 on SIGTERM) is suppressed, so
+/// action (ending the process at once; `dotnet build` even exits 0 on SIGTERM) is suppressed, so
 /// the build unwinds: processes killed, partial outputs and the work directory removed, a DIB0041
 /// error naming the signal, a non-zero exit. With no build running, SIGTERM and SIGHUP still end the
-/// process, but with exit code 128 + signal (as a shell reports it) instead of .NET's 0, so a CI job
+/// process, but with exit code 128 + signal (as a shell reports it), never 0, so a CI job
 /// stopped between two tasks never reads as a success. SIGINT is then left to its owner (MSBuild's
 /// Ctrl+C handling, which cancels the build through ICancelableTask).
 /// The dotnet CLI (since .NET 10) answers SIGTERM itself with Environment.Exit(0), whatever other

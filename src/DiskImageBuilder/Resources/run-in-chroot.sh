@@ -30,6 +30,8 @@ if [ ! -d "$devnodes" ]; then
 fi
 mkdir -p "$root/proc" "$root/sys" "$root/dev" "$root/tmp/in_target.d"
 mount -t proc -o nosuid,nodev,noexec dib-proc "$root/proc"
+# The kernel's settings are the host's: readable in the image, never written from it.
+mount --bind -o ro "$root/proc/sys" "$root/proc/sys"
 mount -t sysfs -o ro,nosuid,nodev,noexec dib-sys "$root/sys"
 mount -t tmpfs -o mode=0755,nosuid,size=16m dib-dev "$root/dev"
 cp -a "$devnodes/." "$root/dev/"
@@ -39,7 +41,11 @@ mount -t tmpfs -o nosuid,nodev,mode=1777 dib-shm "$root/dev/shm"
 mount --bind "$hooks" "$root/tmp/in_target.d"
 mount -o remount,ro,bind "$root/tmp/in_target.d"
 set +e
-exec chroot "$root" "$shell" -c '
+# Capabilities no package installation needs leave the bounding set, so neither the script nor
+# anything it starts can get them: load kernel modules, set the clock, reboot, raw device and port
+# I/O, process accounting, the kernel log, wake alarms, LSM and audit control, BPF, perf.
+exec setpriv --bounding-set -sys_module,-sys_time,-sys_boot,-sys_rawio,-sys_pacct,-syslog,-wake_alarm,-block_suspend,-mac_admin,-mac_override,-audit_control,-audit_read,-bpf,-perfmon \
+  chroot "$root" "$shell" -c '
 script=$1
 shift
 for f in "$@"; do

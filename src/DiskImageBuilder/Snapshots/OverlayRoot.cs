@@ -19,9 +19,11 @@ internal sealed class OverlayRoot : IDisposable
         _mountPoint = Path.GetFullPath(mountPoint);
         _holder = ProcessRunner.StartTethered(new ProcessSpec("unshare", ["--mount", "--propagation", "private", "--", "cat"]));
 
-        // unshare makes the namespace, then becomes cat: wait for the first, or we would enter ours.
+        // unshare makes the namespace, then makes its mounts private, then becomes cat: wait for
+        // both, or we would enter ours, or mount while the new namespace still shares its mounts with
+        // the host's, and the overlay would propagate into the host's mount table (seen on a loaded host).
         var ours = File.ResolveLinkTarget("/proc/self/ns/mnt", false)?.ToString();
-        if (!SpinWait.SpinUntil(() => _holder.HasExited || File.ResolveLinkTarget(Namespace, false)?.ToString() != ours, TimeSpan.FromSeconds(10)) || _holder.HasExited)
+        if (!SpinWait.SpinUntil(() => _holder.HasExited || (File.ResolveLinkTarget(Namespace, false)?.ToString() != ours && PrivateMounts()), TimeSpan.FromSeconds(10)) || _holder.HasExited)
         {
             _holder.Dispose();
             throw new DibException(DibCodes.PhaseCacheUnavailable, "Could not create a private mount namespace for the image tree (unshare --mount).");
@@ -29,6 +31,19 @@ internal sealed class OverlayRoot : IDisposable
     }
 
     public bool Mounted { get; private set; }
+
+    /// <summary>Whether no mount in the holder's namespace is shared with another namespace (mountinfo's optional "shared:N" field).</summary>
+    private bool PrivateMounts()
+    {
+        try
+        {
+            return File.ReadLines($"/proc/{_holder.Id}/mountinfo").All(l => !l.Contains(" shared:", StringComparison.Ordinal));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>The tree as seen from the host: through the holder's root, inside its namespace.</summary>
     public string HostView => $"/proc/{_holder.Id}/root{_mountPoint}";
