@@ -99,4 +99,41 @@ public sealed class SystemElementConfigTests
         run.Succeeded.ShouldBeFalse();
         run.Output.ShouldContain("set DIB_CLOUD_INIT_DATASOURCES");
     }
+
+    [Fact]
+    public void Sysprep_extract_image_makes_the_tree_from_a_disk_images_root_filesystem_and_ESP()
+    {
+        using var disk = ImageProject.Busybox(
+            "<PropertyGroup><ImageFormat>qcow2</ImageFormat><BootMode>uefi</BootMode></PropertyGroup>",
+            """<Element Include="host-grub" /><Element Include="marker" />""");
+        disk.Write("elements/marker/install.d/10-marker", "#!/bin/sh\necho from-the-disk > /etc/marker\n");
+        var built = disk.Build();
+        built.Succeeded.ShouldBeTrue(built.Output);
+
+        // A distro element the way DIB's cloud-image ones call it (DIB_LOCAL_IMAGE: no download).
+        using var p = new ImageProject($"""
+              <PropertyGroup><SkipBaseElement>true</SkipBaseElement><ImageFormat>tar</ImageFormat></PropertyGroup>
+              <ItemGroup><Element Include="from-disk" /></ItemGroup>
+            """);
+        p.Environment["DIB_IMAGE_CACHE"] = p.Combine("cache");
+        p.Environment["DIB_LOCAL_IMAGE"] = disk.OutputFile("qcow2");
+        p.Write("elements/from-disk/element-deps", "sysprep\n", false);
+        p.Write("elements/from-disk/element-provides", "operating-system\n", false);
+        p.Write("elements/from-disk/root.d/10-from-disk", """
+            #!/bin/bash
+            set -eu
+            "$TMP_HOOKS_PATH/bin/extract-image" busybox.qcow2 busybox.tgz http://unused.invalid/busybox.qcow2 "$DIB_LOCAL_IMAGE"
+            """);
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        var tree = p.Extract();
+        Read(tree, "etc/marker").ShouldBe("from-the-disk\n");
+        File.Exists(Path.Combine(tree, "bin/busybox")).ShouldBeTrue();
+        File.Exists(Path.Combine(tree, "boot/efi/EFI/BOOT/BOOTX64.EFI")).ShouldBeTrue("the ESP's files are under /boot/efi");
+        File.Exists(p.Combine("cache", "busybox.tgz")).ShouldBeTrue();
+        ImageProject.Sh("losetup -a").ShouldNotContain(p.Dir);
+        p.MountsUnderProject().ShouldBeEmpty();
+    }
 }
