@@ -17,6 +17,17 @@ public sealed record BootOptions(string Image, string Firmware)
     /// <summary>Write the serial console to this file instead of standard output (for programs that
     /// wait for a prompt: a login prompt ends with no newline, so line readers never see it).</summary>
     public string? SerialLog { get; init; }
+
+    /// <summary>Also offer the serial console on this Unix socket (qemu listens), so a program can
+    /// type on it; <see cref="SerialLog"/> then still records everything the guest printed.</summary>
+    public string? SerialSocket { get; init; }
+
+    /// <summary>More disks, read-only virtio raw images (e.g. a cloud-init NoCloud seed).</summary>
+    public IReadOnlyList<string> ExtraDisks { get; init; } = [];
+
+    /// <summary>More NICs, each on a user network of its own (10.0.3.0/24, 10.0.4.0/24, ...), so
+    /// replies to the first NIC's forwarded ports never leave through them.</summary>
+    public int ExtraNics { get; init; }
 }
 
 /// <summary>
@@ -61,7 +72,27 @@ public static class QemuBoot
             "-drive", $"file={options.Image},format={format},if=virtio,snapshot=on",
             "-netdev", net, "-device", "virtio-net-pci,netdev=net0",
         };
-        args.AddRange(options.SerialLog is null ? ["-nographic"] : ["-display", "none", "-monitor", "none", "-serial", $"file:{options.SerialLog}"]);
+        foreach (var disk in options.ExtraDisks)
+        {
+            args.AddRange(["-drive", $"file={disk},format=raw,if=virtio,readonly=on"]);
+        }
+
+        for (var n = 1; n <= options.ExtraNics; n++)
+        {
+            args.AddRange(["-netdev", $"user,id=net{n},net=10.0.{n + 2}.0/24", "-device", $"virtio-net-pci,netdev=net{n}"]);
+        }
+
+        if (options.SerialSocket is not null)
+        {
+            var log = options.SerialLog is null ? string.Empty : $",logfile={options.SerialLog}";
+            args.AddRange(["-display", "none", "-monitor", "none",
+                "-chardev", $"socket,id=serial0,path={options.SerialSocket},server=on,wait=off{log}", "-serial", "chardev:serial0"]);
+        }
+        else
+        {
+            args.AddRange(options.SerialLog is null ? ["-nographic"] : ["-display", "none", "-monitor", "none", "-serial", $"file:{options.SerialLog}"]);
+        }
+
         if (options.Firmware == BootOptions.Ovmf)
         {
             Directory.CreateDirectory(scratch);
