@@ -111,9 +111,9 @@ public static class DiskImageCreate
 
             return 0;
         }
-        catch (DibException ex)
+        catch (Exception ex) when (DibException.DiagnosticsFor(ex, context.CancellationToken.IsCancellationRequested, context.Signals?.CancelledBy) is { } diagnostics)
         {
-            log.Errors(ex.Diagnostics);
+            log.Errors(diagnostics);
             throw;
         }
     }

@@ -8,6 +8,12 @@ public sealed class BuildImage : CancelableEngineTask
     [Required]
     public string RequestFile { get; set; } = string.Empty;
 
+    /// <summary>
+    /// Seconds to wait for another build of the same image (ImageLockTimeout); 0 fails at once; empty
+    /// waits as long as it takes. A task parameter, not part of the request file: it shapes no image.
+    /// </summary>
+    public string? LockTimeout { get; set; }
+
     /// <summary>The files written.</summary>
     [Output]
     public ITaskItem[] Outputs { get; private set; } = [];
@@ -15,7 +21,23 @@ public sealed class BuildImage : CancelableEngineTask
     private protected override void Run(MSBuildLog log, CancellationToken cancellationToken)
     {
         var request = BuildRequest.FromJson(File.ReadAllText(RequestFile));
-        var outputs = ImageBuilder.Build(request, log, cancellationToken);
-        Outputs = [.. outputs.Select(o => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(o))];
+        if (!string.IsNullOrWhiteSpace(LockTimeout))
+        {
+            request = request with { LockTimeoutSeconds = RequestValues.ParseLockTimeout(LockTimeout, "ImageLockTimeout", request.ProjectFile is null ? null : new SourceLocation(request.ProjectFile)) };
+        }
+
+        try
+        {
+            var outputs = ImageBuilder.Build(request, log, cancellationToken);
+            Outputs = [.. outputs.Select(o => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(o))];
+        }
+        catch
+        {
+            // MSBuild's up-to-date check compares times: after a failed or cancelled build some outputs
+            // (one format of several, a checksum) may be newer than the inputs. A newer input makes
+            // the next build run again, whatever this one left.
+            File.SetLastWriteTimeUtc(RequestFile, DateTime.UtcNow);
+            throw;
+        }
     }
 }

@@ -94,6 +94,13 @@ public sealed class PrepareImage : MSBuildTask
     [Required]
     public string RequestFile { get; set; } = string.Empty;
 
+    /// <summary>
+    /// Where the list of the image's input files (element files with their modes, host files copied
+    /// in) is written, only when it changes. Inputs/Outputs compares times only: a deleted or renamed
+    /// hook makes no input newer, but it changes this list.
+    /// </summary>
+    public string? InputsFile { get; set; }
+
     /// <summary>Every resolved element; metadata ElementDir.</summary>
     [Output]
     public ITaskItem[] ResolvedElements { get; private set; } = [];
@@ -135,7 +142,28 @@ public sealed class PrepareImage : MSBuildTask
             ImageOutputs = [.. request.OutputPaths().Select(p => (ITaskItem)new TaskItem(p))];
             ChecksumFiles = [.. request.ChecksumPaths().Select(p => (ITaskItem)new TaskItem(p))];
             WriteIfChanged(RequestFile, request.ToJson());
+            if (!Blank(InputsFile))
+            {
+                WriteIfChanged(InputsFile!, InputsList(ElementFiles.Select(i => i.ItemSpec), ContentFiles.Select(i => i.ItemSpec)));
+            }
         });
+    }
+
+    /// <summary>One line per input file: the executable bit too, since it decides whether a hook runs.</summary>
+    private static string InputsList(IEnumerable<string> elementFiles, IEnumerable<string> contentFiles)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var f in elementFiles)
+        {
+            text.Append((File.GetUnixFileMode(f) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0 ? "x " : "- ").Append(f).Append('\n');
+        }
+
+        foreach (var f in contentFiles)
+        {
+            text.Append("c ").Append(f).Append('\n');
+        }
+
+        return text.ToString();
     }
 
     internal BuildRequest CreateRequest()

@@ -92,6 +92,14 @@ public sealed record BuildRequest
     /// <summary>Where property errors point (the .dibproj).</summary>
     public string? ProjectFile { get; init; }
 
+    /// <summary>
+    /// How long to wait for another build holding this image's lock (its outputs, its work
+    /// directory); 0 fails at once, null waits without limit. Not part of the request file's content
+    /// (it shapes no image): the task and the CLI set it.
+    /// </summary>
+    [JsonIgnore]
+    public int? LockTimeoutSeconds { get; init; }
+
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,

@@ -30,6 +30,8 @@ public static class DibCodes
     public const string MountsLeftBehind = "DIB0042";
     public const string NoRootTree = "DIB0043";
     public const string StoppedAtBreakPoint = "DIB0044";
+    public const string ImageLocked = "DIB0045";
+    public const string HostFileError = "DIB0046";
     public const string OutputFailed = "DIB0050";
     public const string PhaseCacheUnavailable = "DIB0060";
     public const string SnapshotInvalid = "DIB0061";
@@ -106,8 +108,45 @@ public sealed class DibException : Exception
     public static IReadOnlyList<Diagnostic>? DiagnosticsFor(Exception exception) => exception switch
     {
         DibException dib => dib.Diagnostics,
-        OperationCanceledException => [new Diagnostic(DibCodes.Cancelled, "The image build was cancelled; its mounts, processes and work directory were removed.")],
+        OperationCanceledException => [Cancelled(null)],
+        AggregateException { InnerExceptions.Count: 1 } aggregate => DiagnosticsFor(aggregate.InnerExceptions[0]),
+
+        // The host's files (a full disk, a read-only or foreign-owned folder): the user fixes these, a stack trace does not help.
+        IOException or UnauthorizedAccessException when HostFileProblem(exception) is { } problem =>
+            [new Diagnostic(DibCodes.HostFileError, $"{exception.Message}{problem}")],
         IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException => [new Diagnostic(DibCodes.Internal, $"Unexpected error: {exception}")],
         _ => null,
     };
+
+    /// <summary>
+    /// What the user is told when the build was cancelled: DIB0041 alone, whatever the unwinding
+    /// threw (a tool killed by the cancellation, a cleanup step), so a cancellation never reads as the
+    /// failure of something else; null for exceptions that are bugs.
+    /// </summary>
+    /// <param name="cancelledBy">The signal that cancelled it (SIGTERM), or null.</param>
+    public static IReadOnlyList<Diagnostic>? DiagnosticsFor(Exception exception, bool cancelled, string? cancelledBy) =>
+        cancelled && DiagnosticsFor(exception) is not null ? [Cancelled(cancelledBy)] : DiagnosticsFor(exception);
+
+    public static Diagnostic Cancelled(string? cancelledBy) => new(
+        DibCodes.Cancelled,
+        $"The image build was cancelled{(cancelledBy is null ? string.Empty : " by " + cancelledBy)}; its processes, mounts, partial outputs and work directory were removed, and the previous image (if any) was left as it was. The next build builds it again.");
+
+    /// <summary>A hint for an I/O failure the user's environment caused, or null for one that looks like a bug.</summary>
+    private static string? HostFileProblem(Exception exception)
+    {
+        const int ENOSPC = 28, EDQUOT = 122, EROFS = 30, EACCES = 13, EPERM = 1;
+        if (exception is UnauthorizedAccessException)
+        {
+            return " Check the permissions of that path (the build runs as root, so also read-only mounts and immutable files).";
+        }
+
+        // .NET puts the errno in the low 16 bits of HResult for Unix I/O errors it has no type for.
+        return (exception.HResult & 0xFFFF) switch
+        {
+            ENOSPC or EDQUOT => " The disk (or quota) is full: free space where the image, its work directory or the image cache is written.",
+            EROFS => " That filesystem is read-only.",
+            EACCES or EPERM => " Check the permissions of that path.",
+            _ => exception is DirectoryNotFoundException or FileNotFoundException or PathTooLongException ? string.Empty : null,
+        };
+    }
 }

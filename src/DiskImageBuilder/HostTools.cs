@@ -19,6 +19,8 @@ public static class HostTools
     [
         new("unshare", "util-linux"),
         new("nsenter", "util-linux"),
+        new("setpriv", "util-linux"),
+        new("setsid", "util-linux"),
         new("mount", "mount"),
         new("chroot", "coreutils"),
         new("mknod", "coreutils"),

@@ -35,6 +35,8 @@ public static class ImageBuilder
         HostTools.CheckRoot();
         HostTools.Check(HostTools.Engine.Concat(HostTools.ForElements(elements.Elements)).Concat(BlockDevice.DiskImage.HostTools(formats, request.BootMode, request.RootFileSystem)));
 
+        // Before the work directory is touched: a second build of this image would delete the first's tree.
+        using var imageLock = ImageLock.Take(request, log, cancellationToken);
         var work = Path.GetFullPath(request.WorkDirectory);
         HostFiles.RemoveTree(work);
         BreakPoints? breaks = null;
@@ -92,17 +94,22 @@ public static class ImageBuilder
 
             BlockDevice.DiskImage.WriteChecksums(outputs, request.Checksums);
 
-            log.Message(LogImportance.High, $"DiskImageBuilder: {request.ImageName} built in {total.Elapsed.TotalSeconds:0.0} s");
+            log.Message(LogImportance.High, $"DiskImageBuilder: {request.ImageName} built in {total.Elapsed.TotalSeconds:0.0} s: {string.Join(", ", outputs.Select(o => $"{o} ({Outputs.SizeText(o)})"))}");
             return outputs;
         }
         finally
         {
-            cache?.Dispose();
-
-            // A build stopped at a break point leaves its tree for the user to inspect.
-            if (breaks?.Stopped != true)
+            try
             {
-                HostFiles.RemoveTree(work);
+                cache?.Dispose();
+            }
+            finally
+            {
+                // A build stopped at a break point leaves its tree for the user to inspect.
+                if (breaks?.Stopped != true)
+                {
+                    HostFiles.RemoveTree(work);
+                }
             }
         }
     }

@@ -40,8 +40,11 @@ public static class Outputs
             File.Delete(partial);
         }
 
-        log.Message(LogImportance.Normal, $"DiskImageBuilder: wrote {destination} ({(new FileInfo(destination).Length + (1024 * 1024) - 1) / (1024 * 1024)} MiB) in {clock.Elapsed.TotalSeconds:0.00} s");
+        log.Message(LogImportance.Normal, $"DiskImageBuilder: wrote {destination} ({SizeText(destination)}) in {clock.Elapsed.TotalSeconds:0.00} s");
     }
+
+    /// <summary>A file's size for people: MiB, rounded up (a qcow2's size on disk, not its virtual size).</summary>
+    public static string SizeText(string path) => $"{(new FileInfo(path).Length + (1024 * 1024) - 1) / (1024 * 1024)} MiB";
 
     /// <summary>
     /// GNU tar in POSIX (pax) format keeps numeric owners, modes, xattrs, ACLs, hard links and

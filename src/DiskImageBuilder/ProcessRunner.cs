@@ -35,7 +35,8 @@ public static class ProcessRunner
     public static ProcessResult Run(ProcessSpec spec, Action<string>? onLine, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var psi = new ProcessStartInfo(spec.FileName)
+        var (fileName, arguments) = Tethered(spec, newSession: !spec.Interactive, dieWithUs: true);
+        var psi = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = !spec.Interactive,
             RedirectStandardError = !spec.Interactive,
@@ -43,7 +44,7 @@ public static class ProcessRunner
             UseShellExecute = false,
             WorkingDirectory = spec.WorkingDirectory ?? "/",
         };
-        foreach (var a in spec.Arguments)
+        foreach (var a in arguments)
         {
             psi.ArgumentList.Add(a);
         }
@@ -140,13 +141,15 @@ public static class ProcessRunner
     /// </summary>
     public static TetheredProcess StartTethered(ProcessSpec spec)
     {
-        var psi = new ProcessStartInfo(spec.FileName)
+        // No death signal: the pipe is its tether, and the thread starting it may end before it does.
+        var (fileName, arguments) = Tethered(spec, newSession: true, dieWithUs: false);
+        var psi = new ProcessStartInfo(fileName)
         {
             RedirectStandardInput = true,
             UseShellExecute = false,
             WorkingDirectory = spec.WorkingDirectory ?? "/",
         };
-        foreach (var a in spec.Arguments)
+        foreach (var a in arguments)
         {
             psi.ArgumentList.Add(a);
         }
@@ -160,6 +163,41 @@ public static class ProcessRunner
             throw new DibException(DibCodes.ToolFailed, $"Could not start '{spec.FileName}': {ex.Message}");
         }
     }
+
+    /// <summary>
+    /// The command line that runs <paramref name="spec"/> tied to this build:
+    /// <list type="bullet">
+    /// <item>in a session of its own (setsid), so a signal to our process group (Ctrl+C in a
+    /// terminal, a CI runner's kill of the group) reaches only us, and the build decides how its
+    /// processes end (killed, then cleaned up) instead of a tool dying under it and reporting a
+    /// failure; not for programs that drive the user's terminal.</item>
+    /// <item>with SIGKILL as its parent-death signal (setpriv --pdeathsig): when the thread that
+    /// started it ends (ours wait for their process) or this whole process dies, even by SIGKILL, it
+    /// dies too. The kernel, not our code, does that, so nothing outlives a killed build; a hook's
+    /// unshare takes its namespace down with it (--kill-child), also a PID 1 that ignores SIGTERM.</item>
+    /// </list>
+    /// The program is looked up here (PATH, then the sbin folders) as the pre-flight check looks it up.
+    /// </summary>
+    internal static (string FileName, IReadOnlyList<string> Arguments) Tethered(ProcessSpec spec, bool newSession, bool dieWithUs)
+    {
+        var program = FindOnPath(spec.FileName)
+            ?? throw new DibException(DibCodes.ToolFailed, $"Could not start '{spec.FileName}': no such program on PATH ({Environment.GetEnvironmentVariable("PATH")}) or in /usr/sbin, /sbin.");
+        List<string> prefix = [];
+        if (dieWithUs && Setpriv.Value is { } setpriv)
+        {
+            prefix.AddRange([setpriv, "--pdeathsig", "KILL", "--"]);
+        }
+
+        if (newSession && Setsid.Value is { } setsid)
+        {
+            prefix.AddRange([setsid, "--"]);
+        }
+
+        return prefix.Count == 0 ? (program, spec.Arguments) : (prefix[0], [.. prefix.Skip(1), program, .. spec.Arguments]);
+    }
+
+    private static readonly Lazy<string?> Setpriv = new(() => FindOnPath("setpriv"));
+    private static readonly Lazy<string?> Setsid = new(() => FindOnPath("setsid"));
 
     public static string FormatTail(IReadOnlyList<string> tail) =>
         tail.Count == 0 ? string.Empty : $" Last {tail.Count} lines of output:{Environment.NewLine}{string.Join(Environment.NewLine, tail)}";

@@ -68,6 +68,12 @@ public static partial class RequestValues
             ? value
             : throw Invalid(what, value, $"1 to {maxLength} characters without spaces", location);
 
+    /// <summary>Seconds to wait for another build of the same image: a whole number, 0 or more.</summary>
+    public static int ParseLockTimeout(string value, string what, SourceLocation? location) =>
+        int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : throw Invalid(what, value, "a whole number of seconds (0: fail at once if another build holds the image)", location);
+
     private static DibException Invalid(string what, string value, string expected, SourceLocation? location) =>
         new(DibCodes.InvalidProperty, $"Invalid {what} '{value}': expected {expected}.", location);
 

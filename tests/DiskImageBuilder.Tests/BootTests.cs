@@ -15,6 +15,7 @@ public sealed record BootResult(bool LoginPrompt, string? Report, TimeSpan Elaps
 
 /// <summary>Real Debian VM images booted under qemu (TCG) with SeaBIOS and OVMF.</summary>
 [Collection("Heavy")]
+[Trait(Tier.Name, Tier.Heavy)]
 public sealed class BootTests
 {
     private static readonly TimeSpan LoginLimit = TimeSpan.FromSeconds(300);

@@ -5,6 +5,7 @@ using Xunit;
 namespace DiskImageBuilder.Tests;
 
 /// <summary>Out-of-process `dotnet build` of small images on the offline busybox tree. Needs root.</summary>
+[Trait(Tier.Name, Tier.Build)]
 public sealed class BuildTests
 {
     [Fact]
@@ -126,6 +127,35 @@ public sealed class BuildTests
     }
 
     [Fact]
+    public void The_default_verbosity_shows_each_phase_a_long_script_still_running_and_the_image_with_its_size()
+    {
+        using var p = ImageProject.Busybox(elements: """<Element Include="slow" />""");
+        p.Write("elements/slow/install.d/50-slow", "#!/bin/sh\necho hidden-at-minimal\nsleep 12\n");
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        var console = run.Output.Split('\n').Select(l => l.Trim()).ToList();
+        foreach (var phase in new[] { "root.d", "install.d", "finalise.d" })
+        {
+            console.ShouldContain(l => l.StartsWith($"DiskImageBuilder: {phase}: ", StringComparison.Ordinal), phase);
+            console.ShouldContain(l => l.StartsWith($"DiskImageBuilder: {phase} took ", StringComparison.Ordinal), phase);
+        }
+
+        console.ShouldContain("DiskImageBuilder: install.d/50-slow still running, 10 s");
+        console.ShouldContain(l => l.StartsWith("DiskImageBuilder: install.d/50-slow finished after 1", StringComparison.Ordinal));
+        console.ShouldNotContain(l => l.Contains("hidden-at-minimal", StringComparison.Ordinal), "script output stays at normal verbosity");
+        console.ShouldNotContain(l => l.Contains("root.d/10-busybox-tree still running", StringComparison.Ordinal), "quick scripts get no progress lines");
+        console.ShouldContain(l => l.StartsWith("DiskImageBuilder: image built in ", StringComparison.Ordinal)
+            && l.EndsWith($": {p.OutputFile()} ({(new FileInfo(p.OutputFile()).Length + (1 << 20) - 1) >> 20} MiB)", StringComparison.Ordinal));
+
+        File.Delete(p.OutputFile());
+        var again = p.Build();
+        again.Succeeded.ShouldBeTrue(again.Output);
+        again.Output.ShouldContain("DiskImageBuilder: every phase restored; only the outputs are written");
+    }
+
+    [Fact]
     public void A_failing_script_is_an_error_naming_it_with_its_last_lines_and_nothing_is_left_behind()
     {
         using var p = ImageProject.Busybox(elements: """<Element Include="broken" />""");
@@ -226,6 +256,56 @@ public sealed class BuildTests
         p.Build().Ran("CreateImage").ShouldBeTrue("an element script changed");
 
         p.Build("-p:DistroRelease=trixie").Ran("CreateImage").ShouldBeTrue("a property reaching the image changed");
+    }
+
+    [Fact]
+    public void Adding_deleting_or_renaming_a_hook_or_an_ImageFile_rebuilds_and_question_agrees()
+    {
+        using var p = ImageProject.Busybox(
+            """<ItemGroup><ImageFile Include="files/*.conf" ImagePath="/etc/files/%(Filename)%(Extension)" /></ItemGroup>""",
+            """<Element Include="inc" />""");
+        var first = p.Write("elements/inc/install.d/50-first", "#!/bin/sh\necho first >> /etc/hooks-ran\n");
+        p.Write("files/a.conf", "a\n", false);
+        var old = DateTime.UtcNow.AddHours(-1);
+        void Age(string file) => File.SetLastWriteTimeUtc(file, old);
+        Age(first);
+        p.Build().Succeeded.ShouldBeTrue();
+
+        void ShouldRebuildWith(string why, params string[] lines)
+        {
+            p.Build("-question").Succeeded.ShouldBeFalse($"-question sees the image out of date: {why}");
+            var run = p.Build();
+            run.Succeeded.ShouldBeTrue(run.Output);
+            run.Ran("CreateImage").ShouldBeTrue(why);
+            var tree = p.Extract();
+            File.ReadAllLines(Path.Combine(tree, "etc/hooks-ran")).ShouldBe(lines, why);
+            p.Build("-question").Succeeded.ShouldBeTrue($"up to date again after: {why}");
+        }
+
+        // Files with old times: only the list of names tells the image is stale.
+        var second = p.Write("elements/inc/install.d/60-second", "#!/bin/sh\necho second >> /etc/hooks-ran\n");
+        Age(second);
+        ShouldRebuildWith("a hook was added", "first", "second");
+
+        File.Move(second, p.Combine("elements/inc/install.d/40-second"));
+        ShouldRebuildWith("a hook was renamed", "second", "first");
+
+        File.Delete(p.Combine("elements/inc/install.d/40-second"));
+        ShouldRebuildWith("a hook was deleted", "first");
+
+        File.SetUnixFileMode(first, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        p.Write("elements/inc/install.d/70-always", "#!/bin/sh\ntouch /etc/hooks-ran\n");
+        Age(p.Combine("elements/inc/install.d/70-always"));
+        p.Build().Succeeded.ShouldBeTrue();
+        File.ReadAllText(Path.Combine(p.Extract(), "etc/hooks-ran")).ShouldBeEmpty("a hook that lost its executable bit no longer runs");
+
+        Age(p.Write("files/b.conf", "b\n", false));
+        p.Build().Ran("CreateImage").ShouldBeTrue("an ImageFile was added");
+        File.ReadAllText(Path.Combine(p.Extract(), "etc/files/b.conf")).ShouldBe("b\n");
+        File.Delete(p.Combine("files/b.conf"));
+        p.Build().Ran("CreateImage").ShouldBeTrue("an ImageFile was deleted");
+        File.Exists(Path.Combine(p.Extract(), "etc/files/b.conf")).ShouldBeFalse();
+        p.Build().Ran("CreateImage").ShouldBeFalse("nothing changed");
     }
 
     [Fact]

@@ -5,6 +5,7 @@ namespace DiskImageBuilder.Tests;
 
 /// <summary>debian-minimal's base-tree cache (DIB_IMAGE_CACHE / ImageCacheDirectory) and Offline.</summary>
 [Collection("Heavy")]
+[Trait(Tier.Name, Tier.Heavy)]
 public sealed class CacheTests
 {
     private static ImageProject DebianMinimal(string cache, string name = "image") => new($"""

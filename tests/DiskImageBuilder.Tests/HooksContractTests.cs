@@ -4,6 +4,7 @@ using Xunit;
 namespace DiskImageBuilder.Tests;
 
 /// <summary>DIB's hooks-tree contract in real builds of the offline busybox tree. Needs root.</summary>
+[Trait(Tier.Name, Tier.Build)]
 public sealed class HooksContractTests
 {
     /// <summary>What install-types does: an extra-data.d hook links the chosen type's scripts into install.d.</summary>

@@ -5,6 +5,7 @@ using Xunit;
 
 namespace DiskImageBuilder.Tests;
 
+[Trait(Tier.Name, Tier.Unit)]
 public sealed class HooksTreeTests : IDisposable
 {
     private readonly TempDir _dir = new();

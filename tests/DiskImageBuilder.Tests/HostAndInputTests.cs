@@ -3,6 +3,7 @@ using Xunit;
 
 namespace DiskImageBuilder.Tests;
 
+[Trait(Tier.Name, Tier.Unit)]
 public sealed class HostAndInputTests
 {
     [Fact]

@@ -7,6 +7,7 @@ using Xunit;
 namespace DiskImageBuilder.Tests;
 
 /// <summary>Tables written by <see cref="PartitionTable"/>, read back by the real sfdisk and sgdisk.</summary>
+[Trait(Tier.Name, Tier.Unit)]
 public sealed class PartitionTableTests
 {
     private const long MiB = PartitionTable.Alignment;

@@ -5,6 +5,7 @@ using Xunit;
 namespace DiskImageBuilder.Tests;
 
 /// <summary>Phase snapshot keys: what changes them and what does not. No build, no root.</summary>
+[Trait(Tier.Name, Tier.Unit)]
 public sealed class PhaseKeyTests
 {
     private static readonly string[] Steps = ["root.d", "extra-data.d", "pre-install.d", "install.d", "dib-content.d", "post-install.d", "block-device.d", "finalise.d", "cleanup.d"];
@@ -155,6 +156,7 @@ public sealed class PhaseKeyTests
 }
 
 /// <summary>The snapshot store on its own: commit, damage detection, eviction order, leftovers of killed builds.</summary>
+[Trait(Tier.Name, Tier.Unit)]
 public sealed class SnapshotStoreTests
 {
     private static Layer CommitLayer(SnapshotStore store, string key, string? parent, int bytes)
@@ -238,6 +240,7 @@ public sealed class SnapshotStoreTests
 }
 
 /// <summary>Real busybox builds over phase snapshots. Needs root.</summary>
+[Trait(Tier.Name, Tier.Build)]
 public sealed class PhaseCacheBuildTests
 {
     // Owners, modes, xattrs, hard links, a device node, a setuid file and a directory replaced

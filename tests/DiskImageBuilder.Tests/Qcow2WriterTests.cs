@@ -5,6 +5,7 @@ using Xunit;
 namespace DiskImageBuilder.Tests;
 
 /// <summary>Our qcow2 writer, checked by qemu-img itself: structure (check), content (compare), header (info).</summary>
+[Trait(Tier.Name, Tier.Unit)]
 public sealed class Qcow2WriterTests
 {
     private const int Cluster = 65536;

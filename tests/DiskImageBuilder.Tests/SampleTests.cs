@@ -5,6 +5,7 @@ namespace DiskImageBuilder.Tests;
 
 /// <summary>The samples, as a user builds them, from a real Debian mirror. Slow (a minute or two).</summary>
 [Collection("Heavy")]
+[Trait(Tier.Name, Tier.Heavy)]
 public sealed class SampleTests
 {
     [Fact]

@@ -56,7 +56,8 @@ public sealed class PhaseRunner
             RunScript(script, shell, cancellationToken);
         }
 
-        _log.Message(LogImportance.Normal, $"DiskImageBuilder: {phase.Name} took {phaseClock.Elapsed.TotalSeconds:0.00} s");
+        // High: at the default verbosity each phase shows where it starts and ends.
+        _log.Message(LogImportance.High, $"DiskImageBuilder: {phase.Name} took {phaseClock.Elapsed.TotalSeconds:0.00} s");
     }
 
     /// <summary>
@@ -76,7 +77,12 @@ public sealed class PhaseRunner
         cancellationToken.ThrowIfCancellationRequested();
         var clock = Stopwatch.StartNew();
         var prefix = $"[{script.DisplayName}] ";
-        var result = ProcessRunner.Run(Spec(script, shell), line => _log.Message(LogImportance.Normal, prefix + line), cancellationToken);
+        ProcessResult result;
+        using (new Heartbeat(script.DisplayName, clock, _log))
+        {
+            result = ProcessRunner.Run(Spec(script, shell), line => _log.Message(LogImportance.Normal, prefix + line), cancellationToken);
+        }
+
         _log.Message(LogImportance.Low, $"{script.DisplayName} ({script.ElementName}) exited {result.ExitCode} after {clock.Elapsed.TotalSeconds:0.00} s");
         if (result.ExitCode != 0)
         {
@@ -131,6 +137,55 @@ public sealed class PhaseRunner
         string[] command = [.. Enter, "unshare", .. args];
         return new ProcessSpec(command[0], command[1..]) { Environment = env, ClearEnvironment = true, WorkingDirectory = _hooks.Root };
     }
+
+    /// <summary>
+    /// At the default verbosity a script's output is hidden: a line every
+    /// <see cref="HeartbeatInterval"/> says a long script is still at work, and one says when it ends.
+    /// </summary>
+    private sealed class Heartbeat : IDisposable
+    {
+        private readonly string _name;
+        private readonly Stopwatch _clock;
+        private readonly IBuildLog _log;
+        private readonly Timer _timer;
+        private readonly object _gate = new();
+        private bool _beat;
+        private bool _done;
+
+        public Heartbeat(string name, Stopwatch clock, IBuildLog log)
+        {
+            (_name, _clock, _log) = (name, clock, log);
+            _timer = new Timer(_ => Beat(), null, HeartbeatInterval, HeartbeatInterval);
+        }
+
+        private void Beat()
+        {
+            lock (_gate)
+            {
+                if (!_done)
+                {
+                    _beat = true;
+                    _log.Message(LogImportance.High, $"DiskImageBuilder: {_name} still running, {_clock.Elapsed.TotalSeconds:0} s");
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            _timer.Dispose();
+            lock (_gate)
+            {
+                _done = true;
+                if (_beat)
+                {
+                    _log.Message(LogImportance.High, $"DiskImageBuilder: {_name} finished after {_clock.Elapsed.TotalSeconds:0} s");
+                }
+            }
+        }
+    }
+
+    /// <summary>How often a running script is reported at the default verbosity.</summary>
+    internal static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(10);
 
     // --kill-child: if we die or kill unshare, its child (PID 1 of the new namespace) dies, and
     // with it every process of the namespace; the mount namespace goes with the last of them.
