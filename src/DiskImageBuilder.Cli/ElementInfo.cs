@@ -113,42 +113,10 @@ public static class ElementInfo
             return [];
         }
 
-        var before = Path.GetTempFileName();
-        var after = Path.GetTempFileName();
-        try
-        {
-            const string Script = """
-                set -e
-                before=$1; after=$2; shift 2
-                env -0 > "$before"
-                for f in "$@"; do . "$f"; done
-                env -0 > "$after"
-                """;
-            ProcessRunner.RunChecked(
-                new ProcessSpec("bash", ["-c", Script, "element-env", before, after, .. files])
-                {
-                    ClearEnvironment = true,
-                    Environment = new Dictionary<string, string> { ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" },
-                    WorkingDirectory = element.Directory,
-                },
-                null,
-                cancellationToken);
-            var old = ReadEnv(before);
-            return [.. ReadEnv(after)
-                .Where(kv => kv.Key != "_" && (!old.TryGetValue(kv.Key, out var v) || v != kv.Value))
-                .OrderBy(kv => kv.Key, StringComparer.Ordinal)];
-        }
-        finally
-        {
-            File.Delete(before);
-            File.Delete(after);
-        }
+        var clean = new Dictionary<string, string> { ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" };
+        var old = ImageEnvironment.Sourced(clean, [], element.Directory, cancellationToken);
+        return [.. ImageEnvironment.Sourced(clean, files, element.Directory, cancellationToken)
+            .Where(kv => !old.TryGetValue(kv.Key, out var v) || v != kv.Value)
+            .OrderBy(kv => kv.Key, StringComparer.Ordinal)];
     }
-
-    private static Dictionary<string, string> ReadEnv(string file) =>
-        File.ReadAllText(file).Split('\0', StringSplitOptions.RemoveEmptyEntries)
-            .Select(e => e.Split('=', 2))
-            .Where(p => p.Length == 2)
-            .GroupBy(p => p[0], StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Last()[1], StringComparer.Ordinal);
 }

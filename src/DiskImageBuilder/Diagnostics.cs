@@ -35,6 +35,10 @@ public static class DibCodes
     public const string OutputFailed = "DIB0050";
     public const string PhaseCacheUnavailable = "DIB0060";
     public const string SnapshotInvalid = "DIB0061";
+
+    // 007x: DIB's infrastructure elements (package-installs, pkg-map, install types, manifests).
+    public const string WhenVariableNotSet = "DIB0070";
+    public const string EnvironmentFilesFailed = "DIB0071";
     public const string ToolFailed = "DIB0100";
     public const string PartitionLayoutDoesNotFit = "DIB0200";
     public const string InvalidPartitionLayout = "DIB0201";

@@ -48,14 +48,17 @@ public static class ImageBuilder
             Directory.CreateDirectory(root);
             var hooks = HooksTree.Create(hooksRoot, elements.Elements, log);
             var env = ImageEnvironment.ForScripts(request, elements, root, hooksRoot);
-            PackageInstalls.Write(hooksRoot, PackageInstalls.Squash(elements.Elements, request.Packages, request.Architecture, env));
+            var runner = new PhaseRunner(hooks, root, env, log);
+            // DIB squashes package-installs in extra-data.d, where environment.d has been sourced.
+            var sourced = ImageEnvironment.Sourced(runner.HostEnvironment(), hooks.EnvironmentFiles().Select(f => Path.Combine(hooksRoot, f)), hooksRoot, cancellationToken);
+            PackageInstalls.Write(hooksRoot, PackageInstalls.Squash(elements.Elements, request.Packages, request.Architecture, sourced));
 
             ImageContent.CheckCollisions(request.Files, request.Services, []);
             var content = ImageContent.Stage(hooksRoot, request.Files, request.Services);
 
             cache = OpenPhaseCache(request, env, elements, hooksRoot, StepNames(content is not null), root, log);
             var tree = cache?.TreeView ?? root;
-            var runner = new PhaseRunner(hooks, root, env, log) { TreeView = tree, Enter = cache?.Enter ?? [] };
+            runner = new PhaseRunner(hooks, root, env, log) { TreeView = tree, Enter = cache?.Enter ?? [] };
             breaks = new BreakPoints(request.BreakPoints, interactive, work, root, runner.HostEnvironment(), log);
             var steps = Steps(runner, tree, breaks, content);
             try
@@ -166,7 +169,7 @@ public static class ImageBuilder
             return null;
         }
 
-        var inputs = BuildInputs.Compute(hooksRoot, env, elements.Names, steps, PhaseRunner.EngineScripts);
+        var inputs = BuildInputs.Compute(hooksRoot, env, elements.Names, steps, PhaseRunner.EngineScripts, elements.Elements);
         return PhaseCache.Open(env["DIB_IMAGE_CACHE"], root, hooksRoot, inputs, Outputs.PathOf(request), request.ImageCacheMaxSize ?? PhaseCache.DefaultMaxBytes, log);
     }
 

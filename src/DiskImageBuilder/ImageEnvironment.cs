@@ -84,4 +84,51 @@ public static class ImageEnvironment
         env.TryAdd("DIB_DEBUG_TRACE", "0");
         return env;
     }
+
+    /// <summary>
+    /// The variables after sourcing <paramref name="files"/> (environment.d files) in bash with
+    /// <paramref name="environment"/>: what a host hook sees, so what DIB's extra-data.d hooks
+    /// evaluate package-installs' <c>when:</c> against. A file that fails is DIB0071 with its output.
+    /// </summary>
+    public static Dictionary<string, string> Sourced(
+        IReadOnlyDictionary<string, string> environment, IEnumerable<string> files, string workingDirectory, CancellationToken cancellationToken)
+    {
+        var output = Path.GetTempFileName();
+        try
+        {
+            const string Script = """
+                out=$1
+                shift
+                for f in "$@"; do
+                  . "$f" || { echo "sourcing $f failed"; exit 1; }
+                done
+                env -0 > "$out"
+                """;
+            var result = ProcessRunner.Run(
+                new ProcessSpec("bash", ["-c", Script, "dib-environment", output, .. files])
+                {
+                    ClearEnvironment = true,
+                    Environment = environment,
+                    WorkingDirectory = workingDirectory,
+                },
+                null,
+                cancellationToken);
+            if (result.ExitCode != 0)
+            {
+                throw new DibException(
+                    DibCodes.EnvironmentFilesFailed,
+                    $"Sourcing the elements' environment.d files failed with exit code {result.ExitCode}; every hook sources them, so the file named below must be fixed.{ProcessRunner.FormatTail(result.Tail)}");
+            }
+
+            return File.ReadAllText(output).Split('\0', StringSplitOptions.RemoveEmptyEntries)
+                .Select(e => e.Split('=', 2))
+                .Where(p => p.Length == 2 && p[0] != "_")
+                .GroupBy(p => p[0], StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.Last()[1], StringComparer.Ordinal);
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
 }

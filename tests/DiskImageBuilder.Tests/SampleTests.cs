@@ -20,7 +20,8 @@ public sealed class SampleTests
         File.ReadAllText(Path.Combine(tree, "etc/debian_version")).ShouldStartWith("12.");
         File.ReadAllText(Path.Combine(tree, "etc/hello-marker")).ShouldContain("for image debian-minimal");
         File.Exists(Path.Combine(tree, "usr/bin/less")).ShouldBeTrue("the sample's <Package Include=\"less\"/>");
-        File.ReadAllLines(Path.Combine(tree, "etc/dib-manifests/dib_elements")).ShouldBe(["base", "debian-minimal", "hello-marker", "package-installs"], ignoreOrder: true);
+        File.ReadAllLines(Path.Combine(tree, "etc/dib-manifests/dib_elements")).ShouldBe(
+            ["base", "debian-minimal", "dib-init-system", "hello-marker", "install-bin", "install-types", "package-installs", "pkg-map"], ignoreOrder: true);
         Directory.Exists(Path.Combine(tree, "tmp/in_target.d")).ShouldBeFalse();
         HostFiles.MountsUnder(sample.Dir).ShouldBeEmpty();
         // Phases run, or come from the snapshots of an earlier build on this machine (same inputs).

@@ -30,8 +30,13 @@ public sealed record BuildInputs(SortedDictionary<string, string> Base, IReadOnl
 
     /// <param name="steps">Step names in build order: phase folders and the content folder.</param>
     /// <param name="engineScripts">The engine's own wrappers every script runs through.</param>
+    /// <param name="elements">
+    /// The elements, whose top-level files (pkg-map, svc-map, …) hooks read from the element
+    /// directories named in IMAGE_ELEMENT_YAML: the hooks tree holds only the last of each name.
+    /// </param>
     public static BuildInputs Compute(
-        string hooksRoot, IReadOnlyDictionary<string, string> environment, IEnumerable<string> elementNames, IReadOnlyList<string> steps, IEnumerable<string> engineScripts)
+        string hooksRoot, IReadOnlyDictionary<string, string> environment, IEnumerable<string> elementNames, IReadOnlyList<string> steps, IEnumerable<string> engineScripts,
+        IEnumerable<Elements.Element>? elements = null)
     {
         var baseInputs = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
@@ -56,6 +61,14 @@ public sealed record BuildInputs(SortedDictionary<string, string> Base, IReadOnl
             else
             {
                 baseInputs[$"file {relative}"] = fingerprint;
+            }
+        }
+
+        foreach (var element in elements ?? [])
+        {
+            foreach (var file in Directory.EnumerateFiles(element.Directory).Where(f => !Elements.Element.MetadataFiles.Contains(Path.GetFileName(f))))
+            {
+                baseInputs[$"element {element.Name}/{Path.GetFileName(file)}"] = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)));
             }
         }
 
