@@ -169,6 +169,7 @@ public sealed class CloudImageFixture : IDisposable
 
 /// <summary>DIB's system elements in a booted Debian cloud image (qemu TCG, one build, two boots).</summary>
 [Collection("Heavy")]
+[Trait(Tier.Name, Tier.Heavy)]
 public sealed class SystemElementBootTests(CloudImageFixture image) : IClassFixture<CloudImageFixture>
 {
     private static void ShouldHaveBootedCleanly(BootResult boot)

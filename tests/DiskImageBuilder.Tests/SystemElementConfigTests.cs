@@ -4,6 +4,7 @@ using Xunit;
 namespace DiskImageBuilder.Tests;
 
 /// <summary>DIB's configuration-only system elements, built into the offline busybox tree (no boot needed). Needs root.</summary>
+[Trait(Tier.Name, Tier.Build)]
 public sealed class SystemElementConfigTests
 {
     private static string Read(string tree, string path) => File.ReadAllText(Path.Combine(tree, path));
