@@ -8,6 +8,7 @@ namespace DiskImageBuilder.Tests;
 /// install-bin, install-static, dib-init-system, svc-map) in real builds of the offline busybox
 /// tree. Needs root.
 /// </summary>
+[Trait(Tier.Name, Tier.Build)]
 public sealed class InfraElementsTests
 {
     private const string Map = """
