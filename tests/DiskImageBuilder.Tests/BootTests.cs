@@ -27,14 +27,15 @@ public sealed class BootTests
     public static BootResult Boot(string image, string firmware, IReadOnlyList<(int Host, int Guest)>? portForwards = null, Action? whileUp = null) =>
         Boot(new BootOptions(image, firmware) { PortForwards = portForwards ?? [] }, whileUp);
 
-    /// <summary>As above, with every option of the VM; the serial log is the test's.</summary>
-    public static BootResult Boot(BootOptions options, Action? whileUp = null)
+    /// <summary>As above, with every option of the VM and a limit of its own; the serial log is the test's.</summary>
+    public static BootResult Boot(BootOptions options, Action? whileUp = null, TimeSpan? limit = null)
     {
+        var bootLimit = limit ?? LoginLimit;
         using var scratch = new TempDir();
         var serial = scratch.Combine("serial.log");
         var spec = QemuBoot.Command(options with { SerialLog = serial }, scratch.Path);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        using var cts = new CancellationTokenSource(LoginLimit);
+        using var cts = new CancellationTokenSource(bootLimit);
         var vm = Task.Run(() => ProcessRunner.Run(spec, null, cts.Token));
         string console = string.Empty;
         string? report = null;
@@ -52,7 +53,7 @@ public sealed class BootTests
         if (login && !vm.IsCompleted && whileUp is not null)
         {
             // The boot's limit is spent; what the caller does gets its own.
-            cts.CancelAfter(LoginLimit);
+            cts.CancelAfter(bootLimit);
             try
             {
                 whileUp();

@@ -23,6 +23,10 @@ public sealed class CloudImageFixture : IDisposable
     public const long GrownDiskBytes = 3L << 30;
 
     private static readonly TimeSpan SessionLimit = TimeSpan.FromSeconds(120);
+
+    // cloud-init's four stages each start Python: under TCG on a busy 2-core host the boot to
+    // "running" has taken over 5 minutes (about 2 when idle).
+    private static readonly TimeSpan BootLimit = TimeSpan.FromSeconds(600);
     private readonly TempDir _work = new();
     private readonly Lazy<CopyBoot> _unseeded;
     private readonly Lazy<CopyBoot> _seeded;
@@ -97,7 +101,7 @@ public sealed class CloudImageFixture : IDisposable
             Ask("ip -4 -o addr show");
             Ask("cat /etc/network/interfaces");
             Ask("cat /etc/ssh/ssh_host_ed25519_key.pub");
-        });
+        }, BootLimit);
         return new CopyBoot(boot, answers);
     }
 
@@ -128,7 +132,7 @@ public sealed class CloudImageFixture : IDisposable
                 echo "hostkey=$(cat /etc/ssh/ssh_host_ed25519_key.pub)"
                 """);
             answers["dev"] = Ssh(port, DevUser, "echo \"user=$(id -un)\"");
-        });
+        }, BootLimit);
         return new CopyBoot(boot, answers);
     }
 
