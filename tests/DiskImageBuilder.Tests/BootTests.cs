@@ -28,13 +28,18 @@ public sealed class BootTests
     /// Boots an image until the login prompt and the boot-report line appeared (or the limit passed),
     /// then runs <paramref name="whileUp"/> (if any, and booted) before stopping the VM.
     /// </summary>
-    public static BootResult Boot(string image, string firmware, IReadOnlyList<(int Host, int Guest)>? portForwards = null, Action? whileUp = null)
+    public static BootResult Boot(string image, string firmware, IReadOnlyList<(int Host, int Guest)>? portForwards = null, Action? whileUp = null) =>
+        Boot(new BootOptions(image, firmware) { PortForwards = portForwards ?? [] }, whileUp);
+
+    /// <summary>As above, with every option of the VM and a limit of its own; the serial log is the test's.</summary>
+    public static BootResult Boot(BootOptions options, Action? whileUp = null, TimeSpan? limit = null)
     {
+        var bootLimit = limit ?? LoginLimit;
         using var scratch = new TempDir();
         var serial = scratch.Combine("serial.log");
-        var spec = QemuBoot.Command(new BootOptions(image, firmware) { SerialLog = serial, PortForwards = portForwards ?? [] }, scratch.Path);
+        var spec = QemuBoot.Command(options with { SerialLog = serial }, scratch.Path);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        using var cts = new CancellationTokenSource(LoginLimit);
+        using var cts = new CancellationTokenSource(bootLimit);
         var vm = Task.Run(() => ProcessRunner.Run(spec, null, cts.Token));
         string console = string.Empty;
         string? report = null;
@@ -52,7 +57,7 @@ public sealed class BootTests
         if (login && !vm.IsCompleted && whileUp is not null)
         {
             // The boot's limit is spent; what the caller does gets its own.
-            cts.CancelAfter(LoginLimit);
+            cts.CancelAfter(bootLimit);
             try
             {
                 whileUp();
@@ -121,7 +126,7 @@ public sealed class BootTests
         return sample;
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();

@@ -17,4 +17,15 @@ public sealed record BootOptions(string Image, string Firmware)
     /// <summary>Write the serial console to this file instead of standard output (for programs that
     /// wait for a prompt: a login prompt ends with no newline, so line readers never see it).</summary>
     public string? SerialLog { get; init; }
+
+    /// <summary>Also offer the serial console on this Unix socket (qemu listens), so a program can
+    /// type on it; <see cref="SerialLog"/> then still records everything the guest printed.</summary>
+    public string? SerialSocket { get; init; }
+
+    /// <summary>More disks, read-only virtio raw images (e.g. a cloud-init NoCloud seed).</summary>
+    public IReadOnlyList<string> ExtraDisks { get; init; } = [];
+
+    /// <summary>More NICs, each on a user network of its own (10.0.3.0/24, 10.0.4.0/24, ...), so
+    /// replies to the first NIC's forwarded ports never leave through them.</summary>
+    public int ExtraNics { get; init; }
 }

@@ -45,7 +45,27 @@ public static class QemuBoot
             "-drive", $"file={options.Image},format={format},if=virtio,snapshot=on",
             "-netdev", net, "-device", "virtio-net-pci,netdev=net0",
         };
-        args.AddRange(options.SerialLog is null ? ["-nographic"] : ["-display", "none", "-monitor", "none", "-serial", $"file:{options.SerialLog}"]);
+        foreach (var disk in options.ExtraDisks)
+        {
+            args.AddRange(["-drive", $"file={disk},format=raw,if=virtio,readonly=on"]);
+        }
+
+        for (var n = 1; n <= options.ExtraNics; n++)
+        {
+            args.AddRange(["-netdev", $"user,id=net{n},net=10.0.{n + 2}.0/24", "-device", $"virtio-net-pci,netdev=net{n}"]);
+        }
+
+        if (options.SerialSocket is not null)
+        {
+            var log = options.SerialLog is null ? string.Empty : $",logfile={options.SerialLog}";
+            args.AddRange(["-display", "none", "-monitor", "none",
+                "-chardev", $"socket,id=serial0,path={options.SerialSocket},server=on,wait=off{log}", "-serial", "chardev:serial0"]);
+        }
+        else
+        {
+            args.AddRange(options.SerialLog is null ? ["-nographic"] : ["-display", "none", "-monitor", "none", "-serial", $"file:{options.SerialLog}"]);
+        }
+
         if (options.Firmware == BootOptions.Ovmf)
         {
             Directory.CreateDirectory(scratch);
