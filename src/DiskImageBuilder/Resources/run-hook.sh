@@ -9,6 +9,7 @@ shift 2
 # A file that fails or exits while sourced is named on the last line (the engine reads it): DIB0008.
 for f in "$@"; do
   trap 'echo "dib-environment-failed: environment.d/${f##*/}"' EXIT
+  # shellcheck source=/dev/null
   . "$f" || exit 1
 done
 trap - EXIT
