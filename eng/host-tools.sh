@@ -13,6 +13,7 @@ packages=(
   grub-pc-bin grub-efi-amd64-bin   # tests: real GRUB boot code for the offline busybox disk
   busybox-static                   # the tests' offline distro element
   attr                             # tests: extended attributes survive the tar
+  shellcheck                       # tests: the element lint
 )
 missing=()
 for p in "${packages[@]}"; do

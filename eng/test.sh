@@ -1,16 +1,29 @@
 #!/usr/bin/env bash
 # The README's second command: host tools, build, every test; ends with "N passed, N failed".
-# Extra arguments go to dotnet test (e.g. --filter "FullyQualifiedName~BuildTests").
+#   eng/test.sh --fast   only the unit tier (in-process, seconds, no root, no apt)
+#   eng/test.sh --tier Build|Heavy|Unit   one tier
+# Further arguments go to dotnet test (e.g. --filter "FullyQualifiedName~BuildTests").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 DOTNET_NOLOGO=1
-eng/host-tools.sh
+tier=
+case "${1:-}" in
+  --fast) tier=Unit; shift ;;
+  --tier) tier=$2; shift 2 ;;
+esac
+filter=()
+if [ -n "$tier" ]; then
+  filter=(--filter "Tier=$tier")
+fi
+if [ "$tier" != Unit ]; then
+  eng/host-tools.sh
+fi
 mkdir -p artifacts/logs artifacts/test-results
 rm -f artifacts/test-results/*.trx
 dotnet build DiskImageBuilder.sln -bl:artifacts/logs/build.binlog -v:q -nologo
 status=0
 dotnet test tests/DiskImageBuilder.Tests --no-build --results-directory artifacts/test-results \
-  --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" "$@" || status=$?
+  --logger "trx;LogFileName=tests.trx" --logger "console;verbosity=normal" "${filter[@]}" "$@" || status=$?
 # The CI reads only a plain closing line; dotnet test's own summary is not one it knows.
 trx=artifacts/test-results/tests.trx
 counter() { grep -o "<Counters [^>]*" "$trx" 2>/dev/null | grep -o " $1=\"[0-9]*\"" | grep -o "[0-9]*" || echo 0; }

@@ -1,3 +1,6 @@
+using DiskImageBuilder.Host;
+using DiskImageBuilder.Request;
+
 namespace DiskImageBuilder.Cli;
 
 /// <summary>
@@ -17,6 +20,9 @@ public sealed record CliContext(
     public string? ElementsLibrary { get; init; } = DefaultElementsLibrary();
 
     public CancellationToken CancellationToken { get; init; }
+
+    /// <summary>The signals that cancel <see cref="CancellationToken"/>, when it is the real console's.</summary>
+    public BuildSignals.Scope? Signals { get; init; }
 
     public string? Variable(string name) => Environment.GetValueOrDefault(name);
 
@@ -41,17 +47,15 @@ public static class ConsoleHost
     public static int Run(string program, Func<IReadOnlyList<string>, CliContext, int> command, string[] args)
     {
         ArgumentNullException.ThrowIfNull(command);
-        using var cancel = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
-        {
-            // Let the engine unwind (kill the script's namespace, delete the work directory) instead of dying here.
-            e.Cancel = true;
-            cancel.Cancel();
-        };
+
+        // SIGINT, SIGTERM and SIGHUP let the engine unwind (kill the script's namespace, delete the
+        // work directory and partial outputs) instead of ending the process here.
+        using var signals = BuildSignals.Enroll(CancellationToken.None);
         var context = new CliContext(RequestValues.ProcessEnvironment(), Console.Out, Console.Error, Directory.GetCurrentDirectory())
         {
             Interactive = !Console.IsInputRedirected,
-            CancellationToken = cancel.Token,
+            CancellationToken = signals.Token,
+            Signals = signals,
         };
         return Invoke(program, command, args, context);
     }
@@ -70,7 +74,7 @@ public static class ConsoleHost
             context.Report(program, new Diagnostic(DibCodes.InvalidOption, ex.Message));
             context.Error.WriteLine($"Try '{program} --help' for more information.");
         }
-        catch (Exception ex) when (DibException.DiagnosticsFor(ex) is { } diagnostics)
+        catch (Exception ex) when (DibException.DiagnosticsFor(ex, context.CancellationToken.IsCancellationRequested, context.Signals?.CancelledBy) is { } diagnostics)
         {
             foreach (var d in diagnostics)
             {

@@ -1,5 +1,8 @@
 using DiskImageBuilder.Elements;
 using DiskImageBuilder.Hooks;
+using DiskImageBuilder.Output;
+using DiskImageBuilder.Request;
+using DiskImageBuilder.Snapshots;
 
 namespace DiskImageBuilder.Cli;
 
@@ -111,9 +114,9 @@ public static class DiskImageCreate
 
             return 0;
         }
-        catch (DibException ex)
+        catch (Exception ex) when (DibException.DiagnosticsFor(ex, context.CancellationToken.IsCancellationRequested, context.Signals?.CancelledBy) is { } diagnostics)
         {
-            log.Errors(ex.Diagnostics);
+            log.Errors(diagnostics);
             throw;
         }
     }

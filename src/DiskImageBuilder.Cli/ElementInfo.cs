@@ -1,5 +1,7 @@
 using DiskImageBuilder.Elements;
 using DiskImageBuilder.Hooks;
+using DiskImageBuilder.Host;
+using DiskImageBuilder.Request;
 
 namespace DiskImageBuilder.Cli;
 

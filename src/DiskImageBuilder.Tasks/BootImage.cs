@@ -1,4 +1,7 @@
 using DiskImageBuilder.BlockDevice;
+using DiskImageBuilder.Boot;
+using DiskImageBuilder.Host;
+using DiskImageBuilder.Output;
 using Microsoft.Build.Framework;
 
 namespace DiskImageBuilder.Tasks;

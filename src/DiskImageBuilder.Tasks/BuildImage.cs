@@ -1,3 +1,5 @@
+using DiskImageBuilder.Output;
+using DiskImageBuilder.Request;
 using Microsoft.Build.Framework;
 
 namespace DiskImageBuilder.Tasks;
@@ -7,6 +9,12 @@ public sealed class BuildImage : CancelableEngineTask
 {
     [Required]
     public string RequestFile { get; set; } = string.Empty;
+
+    /// <summary>
+    /// Seconds to wait for another build of the same image (ImageLockTimeout); 0 fails at once; empty
+    /// waits as long as it takes. A task parameter, not part of the request file: it shapes no image.
+    /// </summary>
+    public string? LockTimeout { get; set; }
 
     /// <summary>The files written.</summary>
     [Output]
@@ -22,10 +30,23 @@ public sealed class BuildImage : CancelableEngineTask
     private protected override void Run(MSBuildLog log, CancellationToken cancellationToken)
     {
         var request = BuildRequest.FromJson(File.ReadAllText(RequestFile));
+        if (!string.IsNullOrWhiteSpace(LockTimeout))
+        {
+            request = request with { LockTimeoutSeconds = RequestValues.ParseLockTimeout(LockTimeout, "ImageLockTimeout", request.ProjectFile is null ? null : new SourceLocation(request.ProjectFile)) };
+        }
+
         try
         {
             var outputs = ImageBuilder.Build(request, log, cancellationToken);
             Outputs = [.. outputs.Select(o => (ITaskItem)new Microsoft.Build.Utilities.TaskItem(o))];
+        }
+        catch
+        {
+            // MSBuild's up-to-date check compares times: after a failed or cancelled build some outputs
+            // (one format of several, a checksum) may be newer than the inputs. A newer input makes
+            // the next build run again, whatever this one left.
+            File.SetLastWriteTimeUtc(RequestFile, DateTime.UtcNow);
+            throw;
         }
         finally
         {

@@ -1,3 +1,4 @@
+using DiskImageBuilder.Host;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -39,14 +40,22 @@ internal sealed class MSBuildLog : IBuildLog
         _log.LogError(null, d.Code, null, d.Location?.File, d.Location?.Line ?? 0, 0, 0, 0, "{0}", d.Message);
 
     /// <summary>Runs engine work, turning every way it can fail into coded errors.</summary>
-    public bool Run(Action action)
+    public bool Run(Action action) => Run(action, null);
+
+    /// <summary>Runs engine work that <paramref name="signals"/> can cancel: then the one error is DIB0041 naming the signal.</summary>
+    public bool Run(Action action, BuildSignals.Scope? signals)
     {
         try
         {
             action();
         }
-        catch (Exception ex) when (DibException.DiagnosticsFor(ex) is { } diagnostics)
+        catch (Exception ex) when (DibException.DiagnosticsFor(ex, signals?.Token.IsCancellationRequested == true, signals?.CancelledBy) is { } diagnostics)
         {
+            if (signals?.Token.IsCancellationRequested == true && ex is not OperationCanceledException)
+            {
+                Message(LogImportance.Low, $"DiskImageBuilder: while cancelling: {ex.Message}");
+            }
+
             foreach (var d in diagnostics)
             {
                 Error(d);

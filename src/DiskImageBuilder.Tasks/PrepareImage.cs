@@ -1,9 +1,14 @@
 using System.Text.RegularExpressions;
 using DiskImageBuilder.BlockDevice;
+using DiskImageBuilder.Content;
 using DiskImageBuilder.Elements;
+using DiskImageBuilder.Hooks;
+using DiskImageBuilder.Output;
+using DiskImageBuilder.Request;
+using DiskImageBuilder.Snapshots;
+using MSBuildTask = Microsoft.Build.Utilities.Task;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
-using MSBuildTask = Microsoft.Build.Utilities.Task;
 
 namespace DiskImageBuilder.Tasks;
 
@@ -177,8 +182,8 @@ public sealed class PrepareImage : MSBuildTask
         var explicitEnv = ImageEnvironment.Select(i => new KeyValuePair<string, string>(i.ItemSpec, i.GetMetadata("Value")));
 
         var (files, services) = Content(project);
-        var formats = string.IsNullOrWhiteSpace(ImageFormat) ? [DiskImageBuilder.ImageFormats.Default] : new[] { ImageFormat! };
-        DiskImageBuilder.ImageFormats.Parse(formats, PropertyLocation(project, "ImageFormat"));
+        var formats = string.IsNullOrWhiteSpace(ImageFormat) ? [ImageFormats.Default] : new[] { ImageFormat! };
+        ImageFormats.Parse(formats, PropertyLocation(project, "ImageFormat"));
         var rootFileSystem = FileSystems.NormalizeType(RootFileSystem, PropertyLocation(project, "RootFileSystem"));
         return new BuildRequest
         {
@@ -190,7 +195,7 @@ public sealed class PrepareImage : MSBuildTask
             DistroRelease = string.IsNullOrWhiteSpace(DistroRelease) ? null : DistroRelease.Trim(),
             SkipBaseElement = Flag(SkipBaseElement, false, project, "SkipBaseElement"),
             Packages = [.. Packages.Select(p => p.ItemSpec)],
-            Environment = DiskImageBuilder.ImageEnvironment.Collect(callingEnv, explicitEnv),
+            Environment = DiskImageBuilder.Hooks.ImageEnvironment.Collect(callingEnv, explicitEnv),
             Files = files,
             Services = services,
             OutputDirectory = Path.GetFullPath(OutputDirectory),

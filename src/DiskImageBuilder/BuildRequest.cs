@@ -1,6 +1,10 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json;
+using DiskImageBuilder.Content;
 using DiskImageBuilder.Elements;
+using DiskImageBuilder.Hooks;
+using DiskImageBuilder.Output;
+using DiskImageBuilder.Snapshots;
 
 namespace DiskImageBuilder;
 
@@ -92,11 +96,25 @@ public sealed record BuildRequest
     /// <summary>Where property errors point (the .dibproj).</summary>
     public string? ProjectFile { get; init; }
 
+    /// <summary>
+    /// How long to wait for another build holding this image's lock (its outputs, its work
+    /// directory); 0 fails at once, null waits without limit. Not part of the request file's content
+    /// (it shapes no image): the task and the CLI set it.
+    /// </summary>
+    [JsonIgnore]
+    public int? LockTimeoutSeconds { get; init; }
+
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
+
+    /// <summary>DIB_IMAGE_CACHE as given, else DIB's default ~/.cache/image-create.</summary>
+    public string CacheDirectory() =>
+        Environment.TryGetValue("DIB_IMAGE_CACHE", out var dir) && !string.IsNullOrWhiteSpace(dir)
+            ? dir
+            : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".cache", "image-create");
 
     public IReadOnlyList<string> OutputPaths() =>
         [.. ImageFormats.Parse(Formats, null).Select(f => Path.Combine(OutputDirectory, $"{ImageName}.{f.Extension}"))];

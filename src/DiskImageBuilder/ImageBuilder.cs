@@ -1,6 +1,10 @@
 using System.Diagnostics;
+using DiskImageBuilder.Content;
 using DiskImageBuilder.Elements;
 using DiskImageBuilder.Hooks;
+using DiskImageBuilder.Host;
+using DiskImageBuilder.Output;
+using DiskImageBuilder.Request;
 using DiskImageBuilder.Snapshots;
 
 namespace DiskImageBuilder;
@@ -19,6 +23,8 @@ public static class ImageBuilder
     public static IReadOnlyList<string> Build(BuildRequest request, IBuildLog log, bool interactive, CancellationToken cancellationToken)
     {
         var total = Stopwatch.StartNew();
+        RequestValues.CheckImageName(request.ImageName, Where(request));
+        RequestValues.CheckPackages(request.Packages, Where(request));
         var formats = ImageFormats.Parse(request.Formats, Where(request));
         BreakPoints.Parse(request.BreakPoints, Where(request));
         // Validated and normalised once here; every later stage reads the request's canonical values.
@@ -32,9 +38,12 @@ public static class ImageBuilder
         var elements = ElementResolver.Resolve(repository, request.Elements, request.SkipBaseElement);
         log.Message(LogImportance.Normal, $"DiskImageBuilder: elements: {string.Join(' ', elements.Names)}");
 
+        HookChecks.Check(elements.Elements);
         HostTools.CheckRoot();
-        HostTools.Check(HostTools.Engine.Concat(HostTools.ForElements(elements.Elements)).Concat(BlockDevice.DiskImage.HostTools(formats, request.BootMode, request.RootFileSystem)));
+        HostTools.Check(HostTools.Engine.Concat(elements.Elements.SelectMany(e => e.HostTools())).Concat(BlockDevice.DiskImage.HostTools(formats, request.BootMode, request.RootFileSystem)));
 
+        // Before the work directory is touched: a second build of this image would delete the first's tree.
+        using var imageLock = ImageLock.Take(request, log, cancellationToken);
         var work = Path.GetFullPath(request.WorkDirectory);
         HostFiles.RemoveTree(work);
         BreakPoints? breaks = null;
@@ -97,19 +106,24 @@ public static class ImageBuilder
                 outputs.AddRange(BlockDevice.DiskImage.Create(request, tree, work, formats, log, cancellationToken));
             }
 
-            BlockDevice.DiskImage.WriteChecksums(outputs, request.Checksums);
+            Output.Checksums.Write(outputs, request.Checksums);
 
             log.Message(LogImportance.High, $"DiskImageBuilder: {request.ImageName} built in {total.Elapsed.TotalSeconds:0.0} s: {string.Join(", ", outputs.Select(o => $"{o} ({Outputs.SizeText(o)})"))}");
             return outputs;
         }
         finally
         {
-            cache?.Dispose();
-
-            // A build stopped at a break point leaves its tree for the user to inspect.
-            if (breaks?.Stopped != true)
+            try
             {
-                HostFiles.RemoveTree(work);
+                cache?.Dispose();
+            }
+            finally
+            {
+                // A build stopped at a break point leaves its tree for the user to inspect.
+                if (breaks?.Stopped != true)
+                {
+                    HostFiles.RemoveTree(work);
+                }
             }
         }
     }
@@ -167,7 +181,7 @@ public static class ImageBuilder
         }
 
         var inputs = BuildInputs.Compute(hooksRoot, env, elements.Names, steps, PhaseRunner.EngineScripts);
-        return PhaseCache.Open(env["DIB_IMAGE_CACHE"], root, inputs, Outputs.PathOf(request), request.ImageCacheMaxSize ?? PhaseCache.DefaultMaxBytes, log);
+        return PhaseCache.Open(env["DIB_IMAGE_CACHE"], root, hooksRoot, inputs, Outputs.PathOf(request), request.ImageCacheMaxSize ?? PhaseCache.DefaultMaxBytes, log);
     }
 
     private static SourceLocation? Where(BuildRequest request) =>

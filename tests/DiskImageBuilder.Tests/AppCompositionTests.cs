@@ -4,6 +4,7 @@ using Xunit;
 namespace DiskImageBuilder.Tests;
 
 /// <summary>ImageFile items and app ProjectReferences on the offline busybox tree. Needs root.</summary>
+[Trait(Tier.Name, Tier.Build)]
 public sealed class AppCompositionTests
 {
     private const string AppReference = """<ProjectReference Include="app/hello.csproj" ImagePath="/opt/hello" ServiceName="hello" SelfContained="false" ServiceEnvironment="GREETING=hi there;DOTNET_gcServer=0" />""";

@@ -1,4 +1,8 @@
 using DiskImageBuilder.BlockDevice;
+using DiskImageBuilder.Boot;
+using DiskImageBuilder.Elements;
+using DiskImageBuilder.Host;
+using DiskImageBuilder.Output;
 using Shouldly;
 using Xunit;
 
@@ -15,6 +19,7 @@ public sealed record BootResult(bool LoginPrompt, string? Report, TimeSpan Elaps
 
 /// <summary>Real Debian VM images booted under qemu (TCG) with SeaBIOS and OVMF.</summary>
 [Collection("Heavy")]
+[Trait(Tier.Name, Tier.Heavy)]
 public sealed class BootTests
 {
     private static readonly TimeSpan LoginLimit = TimeSpan.FromSeconds(300);

@@ -1,10 +1,12 @@
 using System.Diagnostics;
+using DiskImageBuilder.Hooks;
 using Shouldly;
 using Xunit;
 
 namespace DiskImageBuilder.Tests;
 
 /// <summary>Out-of-process `dotnet build` of small images on the offline busybox tree. Needs root.</summary>
+[Trait(Tier.Name, Tier.Build)]
 public sealed class BuildTests
 {
     [Fact]

@@ -1,3 +1,5 @@
+using DiskImageBuilder.Elements;
+using DiskImageBuilder.Output;
 using Shouldly;
 using Xunit;
 
@@ -5,6 +7,7 @@ namespace DiskImageBuilder.Tests;
 
 /// <summary>debian-minimal's base-tree cache (DIB_IMAGE_CACHE / ImageCacheDirectory) and Offline.</summary>
 [Collection("Heavy")]
+[Trait(Tier.Name, Tier.Heavy)]
 public sealed class CacheTests
 {
     private static ImageProject DebianMinimal(string cache, string name = "image") => new($"""
@@ -51,5 +54,20 @@ public sealed class CacheTests
         static string Listing(string tar) =>
             ImageProject.Sh($"tar -tvf '{tar}' --numeric-owner | awk '{{print $1, $2, $3, $6}}' | grep -v dib_environment | LC_ALL=C sort");
         Listing(warm.OutputFile()).ShouldBe(Listing(cold.OutputFile()), "owners, modes, sizes and names are the same from the cache");
+
+        // A truncated tarball (a full disk, a killed copy) is caught by the checksum beside it,
+        // reported and removed, so the next online build makes it again; offline, that is an error.
+        var tarball = Directory.EnumerateFiles(Path.Combine(cache.Path, "debian-minimal"), "*.tar").ShouldHaveSingleItem();
+        File.Exists(tarball + ".sha256").ShouldBeTrue();
+        using (var f = new FileStream(tarball, FileMode.Open))
+        {
+            f.SetLength(f.Length / 2);
+        }
+
+        var damaged = warm.Build("-p:Offline=true", "-p:DisablePhaseCache=true");
+        damaged.Succeeded.ShouldBeFalse();
+        damaged.Output.ShouldContain($"the cached base tree {tarball} is damaged");
+        damaged.Errors.ShouldHaveSingleItem().Text.ShouldContain("no cached base tree");
+        File.Exists(tarball).ShouldBeFalse();
     }
 }

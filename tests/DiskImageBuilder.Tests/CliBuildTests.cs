@@ -1,11 +1,14 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
+using DiskImageBuilder.Host;
+using DiskImageBuilder.Request;
 using Shouldly;
 using Xunit;
 
 namespace DiskImageBuilder.Tests;
 
 /// <summary>disk-image-create building the offline busybox tree in-process, and DIB's break= without a terminal. Needs root.</summary>
+[Trait(Tier.Name, Tier.Build)]
 public sealed partial class CliBuildTests
 {
     private static Dictionary<string, string> Env(TempDir t, string? breakAt = null)
@@ -103,6 +106,8 @@ public sealed partial class CliBuildTests
 }
 
 /// <summary>The same Debian image from the CLI and from the SDK. Slow (two debootstraps), needs root and the mirror.</summary>
+[Collection("Heavy")]
+[Trait(Tier.Name, Tier.Heavy)]
 public sealed class CliDebianTests
 {
     [Fact]
@@ -139,6 +144,7 @@ public sealed class CliDebianTests
 
 /// <summary>The README's install line, into a private tool path: both commands installed and runnable.</summary>
 [Collection("Heavy")]
+[Trait(Tier.Name, Tier.Heavy)]
 public sealed class CliInstallTests
 {
     [Fact]

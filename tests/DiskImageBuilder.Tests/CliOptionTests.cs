@@ -4,6 +4,7 @@ using Xunit;
 namespace DiskImageBuilder.Tests;
 
 /// <summary>disk-image-create's command line: DIB's options, getopt's rules and wording, errors before any work.</summary>
+[Trait(Tier.Name, Tier.Unit)]
 public sealed class CliOptionTests
 {
     private static Dictionary<string, string> Env(params (string Key, string Value)[] extra)

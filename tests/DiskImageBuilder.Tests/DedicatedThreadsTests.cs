@@ -1,8 +1,10 @@
+using DiskImageBuilder.Host;
 using Shouldly;
 using Xunit;
 
 namespace DiskImageBuilder.Tests;
 
+[Trait(Tier.Name, Tier.Unit)]
 public sealed class DedicatedThreadsTests
 {
     [Fact]

@@ -1,10 +1,12 @@
 using System.Text.Json;
+using DiskImageBuilder.Elements;
 using Shouldly;
 using Xunit;
 
 namespace DiskImageBuilder.Tests;
 
 /// <summary>The disk stage on the offline busybox tree: layouts, formats, sizes, errors. Fast; needs root.</summary>
+[Trait(Tier.Name, Tier.Build)]
 public sealed class DiskTests
 {
     private static ImageProject Disk(string properties, bool withBootFiles = true) => ImageProject.Busybox(

@@ -4,6 +4,7 @@ using Xunit;
 namespace DiskImageBuilder.Tests;
 
 /// <summary>element-info against element trees made here: the SDK's resolver and its DIB#### errors.</summary>
+[Trait(Tier.Name, Tier.Unit)]
 public sealed class ElementInfoTests
 {
     private static Dictionary<string, string> Path(params string[] dirs) => new() { ["ELEMENTS_PATH"] = string.Join(':', dirs) };

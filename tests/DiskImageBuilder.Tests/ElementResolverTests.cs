@@ -4,6 +4,7 @@ using Xunit;
 
 namespace DiskImageBuilder.Tests;
 
+[Trait(Tier.Name, Tier.Unit)]
 public sealed class ElementResolverTests : IDisposable
 {
     private readonly TempDir _dir = new();

@@ -1,3 +1,4 @@
+using DiskImageBuilder.Output;
 using Microsoft.Build.Evaluation;
 using Shouldly;
 using Xunit;
@@ -5,6 +6,7 @@ using Xunit;
 namespace DiskImageBuilder.Tests;
 
 /// <summary>In-process evaluation of the SDK files (MSBuild from the .NET SDK through the Locator).</summary>
+[Trait(Tier.Name, Tier.Unit)]
 public sealed class EvaluationTests
 {
     private static Project Evaluate(ImageProject p, Dictionary<string, string>? globals = null)

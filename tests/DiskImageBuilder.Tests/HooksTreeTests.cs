@@ -1,10 +1,12 @@
 using DiskImageBuilder.Elements;
 using DiskImageBuilder.Hooks;
+using DiskImageBuilder.Host;
 using Shouldly;
 using Xunit;
 
 namespace DiskImageBuilder.Tests;
 
+[Trait(Tier.Name, Tier.Unit)]
 public sealed class HooksTreeTests : IDisposable
 {
     private readonly TempDir _dir = new();
@@ -69,6 +71,92 @@ public sealed class HooksTreeTests : IDisposable
     {
         _dir.Write("els/a/bin/tool", "#!/bin/sh\n");
         Merge(new RecordingLog(), "a");
-        HooksTree.IsExecutable(_dir.Combine("hooks/bin/tool")).ShouldBeTrue();
+        HostFiles.IsExecutable(_dir.Combine("hooks/bin/tool")).ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Top_level_files_are_copied_in_element_order_and_the_last_one_wins_with_a_warning()
+    {
+        _dir.Write("els/a/pkg-map", "{\"a\": 1}\n", false);
+        _dir.Write("els/b/pkg-map", "{\"b\": 2}\n", false);
+        _dir.Write("els/c/pkg-map", "{\"b\": 2}\n", false);
+        var log = new RecordingLog();
+        Merge(log, "a", "b", "c");
+        File.ReadAllText(_dir.Combine("hooks/pkg-map")).ShouldBe("{\"b\": 2}\n");
+        var w = log.Warnings.ShouldHaveSingleItem("identical files are no news; only a to b replaced content");
+        w.Code.ShouldBe("DIB0013");
+        w.Message.ShouldContain("'a' and 'b'");
+    }
+
+    [Fact]
+    public void Files_inside_any_folder_still_clash_but_tests_folders_are_not_copied()
+    {
+        _dir.Write("els/a/bin/tool", "#!/bin/sh\necho a\n");
+        _dir.Write("els/b/bin/tool", "#!/bin/sh\necho b\n");
+        _dir.Write("els/a/tests/run", "a\n");
+        _dir.Write("els/b/tests/run", "b\n");
+        var d = Should.Throw<DibException>(() => Merge(new RecordingLog(), "a", "b")).Diagnostics.ShouldHaveSingleItem();
+        d.Code.ShouldBe("DIB0010");
+        d.Message.ShouldContain("bin/tool");
+        Directory.Exists(_dir.Combine("hooks/tests")).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void Scripts_run_in_dib_run_parts_numeric_order_and_only_with_its_names()
+    {
+        _dir.Write("els/a/install.d/10-ten", "#!/bin/sh\n");
+        _dir.Write("els/a/install.d/5-five", "#!/bin/sh\n");
+        _dir.Write("els/a/install.d/100-hundred", "#!/bin/sh\n");
+        _dir.Write("els/a/install.d/setup", "#!/bin/sh\n");
+        _dir.Write("els/a/install.d/20-dotted.sh", "#!/bin/sh\n");
+        var log = new RecordingLog();
+        var tree = Merge(log, "a");
+        tree.Scripts(Phase.Install).Select(s => s.Name).ShouldBe(["setup", "5-five", "10-ten", "100-hundred"]);
+        log.Warnings.ShouldHaveSingleItem().Code.ShouldBe("DIB0014");
+    }
+
+    [Fact]
+    public void Scripts_added_during_the_build_run_in_their_phase_through_relative_links()
+    {
+        _dir.Write("els/a/install.d/app-source-install/50-app", "#!/bin/sh\n");
+        _dir.Write("els/a/install.d/10-first", "#!/bin/sh\n");
+        var tree = Merge(new RecordingLog(), "a");
+        tree.Scripts(Phase.Install).Select(s => s.Name).ShouldBe(["10-first"], "folders in a phase folder are data");
+
+        // What install-types does in extra-data.d: link the chosen type's scripts into install.d.
+        File.CreateSymbolicLink(_dir.Combine("hooks/install.d/50-app"), "app-source-install/50-app");
+        var scripts = tree.Scripts(Phase.Install);
+        scripts.Select(s => s.Name).ShouldBe(["10-first", "50-app"]);
+        scripts[1].ElementName.ShouldBe("(added during the build)");
+        scripts[1].Path.ShouldBe(_dir.Combine("hooks/install.d/50-app"));
+    }
+
+    [Fact]
+    public void A_dangling_link_is_an_error_naming_the_hook_and_its_target()
+    {
+        Directory.CreateDirectory(_dir.Combine("els/b/root.d"));
+        File.CreateSymbolicLink(_dir.Combine("els/b/root.d/20-gone"), "../nowhere/20-gone");
+        var shipped = Should.Throw<DibException>(() => Merge(new RecordingLog(), "b")).Diagnostics.ShouldHaveSingleItem();
+        shipped.Code.ShouldBe("DIB0015");
+        shipped.Location!.File.ShouldBe(_dir.Combine("els/b/root.d/20-gone"));
+
+        _dir.Write("els/a/install.d/10-first", "#!/bin/sh\n");
+        var tree = HooksTree.Create(_dir.Combine("hooks-a"), [Element.Load("a", _dir.Combine("els", "a"))], new RecordingLog());
+        File.CreateSymbolicLink(_dir.Combine("hooks-a/install.d/30-gone"), "missing/30-gone");
+        var d = Should.Throw<DibException>(() => tree.Scripts(Phase.Install)).Diagnostics.ShouldHaveSingleItem();
+        d.Code.ShouldBe("DIB0015");
+        d.Message.ShouldContain("install.d/30-gone");
+        d.Message.ShouldContain(_dir.Combine("hooks-a/install.d/missing/30-gone"));
+    }
+
+    [Fact]
+    public void Environment_files_are_sourced_in_numeric_order_with_dib_names()
+    {
+        _dir.Write("els/a/environment.d/10-ten.bash", "export A=1\n");
+        _dir.Write("els/a/environment.d/9-nine", "export A=2\n");
+        _dir.Write("els/b/environment.d/02-two.sh", "export B=1\n");
+        _dir.Write("els/b/environment.d/bad name", "export C=1\n");
+        var tree = Merge(new RecordingLog(), "a", "b");
+        tree.EnvironmentFiles().ShouldBe(["environment.d/02-two.sh", "environment.d/9-nine", "environment.d/10-ten.bash"]);
     }
 }

@@ -1,8 +1,12 @@
+using DiskImageBuilder.Hooks;
+using DiskImageBuilder.Host;
+using DiskImageBuilder.Output;
 using Shouldly;
 using Xunit;
 
 namespace DiskImageBuilder.Tests;
 
+[Trait(Tier.Name, Tier.Unit)]
 public sealed class HostAndInputTests
 {
     [Fact]
@@ -21,7 +25,7 @@ public sealed class HostAndInputTests
     {
         using var dir = new TempDir();
         dir.Write("os/host-tools", "mmdebstrap mmdebstrap # bootstrap\n\nqemu-img qemu-utils\n", false);
-        HostTools.ForElements([Elements.Element.Load("os", dir.Combine("os"))])
+        Elements.Element.Load("os", dir.Combine("os")).HostTools()
             .ShouldBe([new HostTool("mmdebstrap", "mmdebstrap"), new HostTool("qemu-img", "qemu-utils")]);
     }
 

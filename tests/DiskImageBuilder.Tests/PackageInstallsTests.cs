@@ -1,9 +1,11 @@
 using DiskImageBuilder.Elements;
+using DiskImageBuilder.Hooks;
 using Shouldly;
 using Xunit;
 
 namespace DiskImageBuilder.Tests;
 
+[Trait(Tier.Name, Tier.Unit)]
 public sealed class PackageInstallsTests : IDisposable
 {
     private readonly TempDir _dir = new();

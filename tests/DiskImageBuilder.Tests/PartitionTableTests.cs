@@ -1,12 +1,14 @@
 using System.Globalization;
 using System.Text.Json;
 using DiskImageBuilder.BlockDevice;
+using DiskImageBuilder.Host;
 using Shouldly;
 using Xunit;
 
 namespace DiskImageBuilder.Tests;
 
 /// <summary>Tables written by <see cref="PartitionTable"/>, read back by the real sfdisk and sgdisk.</summary>
+[Trait(Tier.Name, Tier.Unit)]
 public sealed class PartitionTableTests
 {
     private const long MiB = PartitionTable.Alignment;

@@ -5,6 +5,7 @@ using Xunit;
 namespace DiskImageBuilder.Tests;
 
 /// <summary>Phase snapshot keys: what changes them and what does not. No build, no root.</summary>
+[Trait(Tier.Name, Tier.Unit)]
 public sealed class PhaseKeyTests
 {
     private static readonly string[] Steps = ["root.d", "extra-data.d", "pre-install.d", "install.d", "dib-content.d", "post-install.d", "block-device.d", "finalise.d", "cleanup.d"];
@@ -155,6 +156,7 @@ public sealed class PhaseKeyTests
 }
 
 /// <summary>The snapshot store on its own: commit, damage detection, eviction order, leftovers of killed builds.</summary>
+[Trait(Tier.Name, Tier.Unit)]
 public sealed class SnapshotStoreTests
 {
     private static Layer CommitLayer(SnapshotStore store, string key, string? parent, int bytes)
@@ -182,6 +184,17 @@ public sealed class SnapshotStoreTests
             store.Find("cccc", "aaaa", out problem).ShouldBeNull();
             problem.ShouldNotBeNull().ShouldContain("differ from the ones recorded");
             Directory.Exists(Path.Combine(cache.Path, "phases/layers/cccc")).ShouldBeFalse("a damaged layer is set aside");
+
+            // Same size, same time, other content: only the content hash tells.
+            CommitLayer(store, "ffff", "aaaa", 10);
+            var data = Path.Combine(cache.Path, "phases/layers/ffff/tree/data");
+            var time = File.GetLastWriteTimeUtc(data);
+            var bytes = File.ReadAllBytes(data);
+            bytes[5] ^= 0xFF;
+            File.WriteAllBytes(data, bytes);
+            File.SetLastWriteTimeUtc(data, time);
+            store.Find("ffff", "aaaa", out problem).ShouldBeNull();
+            problem.ShouldNotBeNull().ShouldContain("content of its files differs");
 
             CommitLayer(store, "dddd", "aaaa", 10);
             File.WriteAllText(Path.Combine(cache.Path, "phases/layers/dddd/meta.json"), "{ half writ");
@@ -238,6 +251,7 @@ public sealed class SnapshotStoreTests
 }
 
 /// <summary>Real busybox builds over phase snapshots. Needs root.</summary>
+[Trait(Tier.Name, Tier.Build)]
 public sealed class PhaseCacheBuildTests
 {
     // Owners, modes, xattrs, hard links, a device node, a setuid file and a directory replaced

@@ -5,6 +5,7 @@ using Xunit;
 namespace DiskImageBuilder.Tests;
 
 /// <summary>Our qcow2 writer, checked by qemu-img itself: structure (check), content (compare), header (info).</summary>
+[Trait(Tier.Name, Tier.Unit)]
 public sealed class Qcow2WriterTests
 {
     private const int Cluster = 65536;
@@ -107,5 +108,33 @@ public sealed class Qcow2WriterTests
         File.AppendAllText(image, "changed since");
 
         Qcow2Writer.Write(raw, dir.Combine("next.qcow2"), image, index, CancellationToken.None).Reused.ShouldBe(0);
+    }
+
+    [Fact]
+    public void A_previous_image_changed_in_place_with_the_same_size_and_time_gives_no_cluster_it_no_longer_holds()
+    {
+        using var dir = new TempDir();
+        var raw = dir.Combine("disk.raw");
+        var image = dir.Combine("disk.qcow2");
+        var index = dir.Combine("index");
+        WriteDisk(raw, 3);
+        Qcow2Writer.Write(raw, image, image, index, CancellationToken.None);
+
+        // Overwrite part of the packed compressed data (from cluster 1 of the file on), keeping size and time.
+        var time = File.GetLastWriteTimeUtc(image);
+        using (var f = new FileStream(image, FileMode.Open, FileAccess.ReadWrite))
+        {
+            f.Position = Cluster + 100;
+            f.Write(Enumerable.Repeat((byte)0x5A, 1000).ToArray());
+        }
+
+        File.SetLastWriteTimeUtc(image, time);
+
+        var next = dir.Combine("next.qcow2");
+        var result = Qcow2Writer.Write(raw, next, image, index, CancellationToken.None);
+
+        result.Rejected.ShouldBeGreaterThan(0);
+        result.Reused.ShouldBeLessThan(28);
+        ShouldMatchRaw(next, raw);
     }
 }

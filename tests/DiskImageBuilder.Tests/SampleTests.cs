@@ -1,3 +1,4 @@
+using DiskImageBuilder.Host;
 using Shouldly;
 using Xunit;
 
@@ -5,6 +6,7 @@ namespace DiskImageBuilder.Tests;
 
 /// <summary>The samples, as a user builds them, from a real Debian mirror. Slow (a minute or two).</summary>
 [Collection("Heavy")]
+[Trait(Tier.Name, Tier.Heavy)]
 public sealed class SampleTests
 {
     [Fact]

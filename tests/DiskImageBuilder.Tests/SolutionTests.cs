@@ -4,6 +4,7 @@ using Xunit;
 namespace DiskImageBuilder.Tests;
 
 /// <summary>An image composed alongside the app it ships, in one solution, as a .NET team lays it out. Needs root.</summary>
+[Trait(Tier.Name, Tier.Build)]
 public sealed class SolutionTests
 {
     [Fact]

@@ -6,6 +6,7 @@ using Xunit;
 namespace DiskImageBuilder.Tests;
 
 /// <summary>The PrepareImage task on its own, with a recording build engine.</summary>
+[Trait(Tier.Name, Tier.Unit)]
 public sealed class TaskTests
 {
     [Fact]

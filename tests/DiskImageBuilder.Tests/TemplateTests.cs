@@ -1,3 +1,4 @@
+using DiskImageBuilder.Elements;
 using Shouldly;
 using Xunit;
 

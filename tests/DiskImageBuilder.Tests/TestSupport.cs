@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using DiskImageBuilder.Elements;
+using DiskImageBuilder.Host;
 using Microsoft.Build.Locator;
 
 namespace DiskImageBuilder.Tests;

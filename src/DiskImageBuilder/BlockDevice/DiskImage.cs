@@ -1,35 +1,15 @@
 using System.Security.Cryptography;
+using DiskImageBuilder.Host;
+using DiskImageBuilder.Output;
 
 namespace DiskImageBuilder.BlockDevice;
-
-/// <summary>How the disk boots: the partition table and the partitions it gets.</summary>
-public static class BootModes
-{
-    public const string Bios = "bios";
-    public const string Uefi = "uefi";
-    public const string Hybrid = "hybrid";
-
-    public static readonly IReadOnlyList<string> Known = [Bios, Uefi, Hybrid];
-
-    public static string Normalize(string? mode, SourceLocation? location)
-    {
-        var m = string.IsNullOrWhiteSpace(mode) ? Bios : mode.Trim().ToLowerInvariant();
-        return Known.Contains(m)
-            ? m
-            : throw new DibException(DibCodes.InvalidProperty, $"Unknown BootMode '{mode}'. Valid: {string.Join(", ", Known)}.", location);
-    }
-
-    public static bool NeedsEfi(string mode) => mode is Uefi or Hybrid;
-
-    public static bool NeedsBios(string mode) => mode is Bios or Hybrid;
-}
 
 /// <summary>
 /// Turns the finished tree into a partitioned raw disk and the requested disk formats: filesystem
 /// images made as files, the partition table written by <see cref="PartitionTable"/>, the
 /// filesystems placed at their offsets, GRUB's BIOS code embedded, then qemu-img conversions.
 /// </summary>
-public static class DiskImage
+internal static class DiskImage
 {
     public const string EspLabel = "ESP";
     public const long EspSize = 64 * FileSystems.MiB;
@@ -98,7 +78,7 @@ public static class DiskImage
         // ext4 sized by the tree: mke2fs starts at once with the sizes of this image's last build
         // while du measures this tree on the other core; if the tree's sizes give another disk,
         // the filesystem is made again. A rebuild after a small change saves the du walk.
-        var usageRecord = Path.Combine(ImageEnvironment.CacheDirectory(request), "disk-usage", Snapshots.BuildInputs.Hash(Outputs.PathOf(request)));
+        var usageRecord = Path.Combine(request.CacheDirectory(), "disk-usage", Fingerprint.Of(Outputs.PathOf(request)));
         var guess = fsType == FileSystems.Ext4 && request.ImageSize is null ? ReadUsage(usageRecord) : null;
         var measuring = guess is null ? null : DedicatedThreads.Start(() => FileSystems.Usage(tree, cancellationToken));
         var usage = guess ?? FileSystems.Usage(tree, cancellationToken);
@@ -333,9 +313,15 @@ public static class DiskImage
 
             if (format.Name == "qcow2" && !request.NoCompression && string.IsNullOrWhiteSpace(request.QemuImgOptions) && Qcow2Writer.Available())
             {
-                var index = Path.Combine(ImageEnvironment.CacheDirectory(request), "qcow2-index", Snapshots.BuildInputs.Hash(destination));
-                var (reused, total) = Qcow2Writer.Write(raw, partial, destination, index, cancellationToken);
+                var index = Path.Combine(request.CacheDirectory(), "qcow2-index", Fingerprint.Of(destination));
+                var (reused, total, rejected) = Qcow2Writer.Write(raw, partial, destination, index, cancellationToken);
                 log.Message(LogImportance.Normal, $"DiskImageBuilder: qcow2: {total} data clusters, {reused} of them unchanged and copied from the previous image");
+                if (rejected > 0)
+                {
+                    log.Warning(new Diagnostic(
+                        DibCodes.PreviousImageChanged,
+                        $"{destination} was changed since it was built ({rejected} of its clusters no longer hold what was recorded): those clusters were compressed again, not copied."));
+                }
                 return;
             }
 
@@ -372,32 +358,6 @@ public static class DiskImage
                 throw new DibException(DibCodes.OutputFailed, $"qemu-img could not write {format.Name} ({string.Join(' ', args)}).{ProcessRunner.FormatTail(result.Tail)}");
             }
         });
-
-    /// <summary>DIB's --checksum: "HASH  NAME" files beside each output, as sha256sum/md5sum write them.</summary>
-    public static IReadOnlyList<string> WriteChecksums(IEnumerable<string> outputs, IReadOnlyList<string> algorithms)
-    {
-        var written = new List<string>();
-        foreach (var output in outputs)
-        {
-            foreach (var algorithm in algorithms)
-            {
-                using var stream = File.OpenRead(output);
-                var hash = algorithm switch
-                {
-                    "sha256" => SHA256.HashData(stream),
-#pragma warning disable CA5351 // md5 is what the user asked for: a transfer check, not security.
-                    "md5" => MD5.HashData(stream),
-#pragma warning restore CA5351
-                    _ => throw new DibException(DibCodes.InvalidProperty, $"Unknown checksum '{algorithm}'. Valid: sha256, md5."),
-                };
-                var file = $"{output}.{algorithm}";
-                File.WriteAllText(file, $"{System.Convert.ToHexStringLower(hash)}  {Path.GetFileName(output)}\n");
-                written.Add(file);
-            }
-        }
-
-        return written;
-    }
 
     private static string Mib(long bytes) => $"{(bytes + FileSystems.MiB - 1) / FileSystems.MiB} MiB";
 }

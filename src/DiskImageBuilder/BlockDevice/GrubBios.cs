@@ -8,7 +8,7 @@ namespace DiskImageBuilder.BlockDevice;
 /// partition table; core.img goes into the gap before the first partition (MBR) or into the BIOS
 /// boot partition (GPT); the two are linked by sector numbers patched in here.
 /// </summary>
-public static class GrubBios
+internal static class GrubBios
 {
     /// <summary>The image's own GRUB files, relative to the tree.</summary>
     public const string BootImage = "usr/lib/grub/i386-pc/boot.img";

@@ -8,7 +8,7 @@ namespace DiskImageBuilder.BlockDevice;
 /// Plans and writes MBR and GPT partition tables straight into a disk file. The build host has no
 /// partition scanning and no device-mapper, so no kernel or external tool is involved.
 /// </summary>
-public static class PartitionTable
+internal static class PartitionTable
 {
     /// <summary>Every partition starts on a 1 MiB boundary, the first at 1 MiB; every size is a whole number of MiB.</summary>
     public const long Alignment = 1024 * 1024;

@@ -8,7 +8,7 @@ namespace DiskImageBuilder.BlockDevice;
 /// as soon as it is opened and reached through /proc/PID/fd/N, so the kernel frees it when this
 /// process ends, however it ends: nothing can be left in /dev/shm. DIB_NO_TMPFS=1 keeps it on disk.
 /// </summary>
-public sealed class ScratchDisk : IDisposable
+internal sealed class ScratchDisk : IDisposable
 {
     private const string SharedMemory = "/dev/shm";
     private readonly SafeFileHandle? _handle;

@@ -4,7 +4,7 @@ using System.Text;
 namespace DiskImageBuilder.BlockDevice;
 
 /// <summary>Name-based GUIDs: the same text always gives the same GUID, so images are reproducible.</summary>
-public static class StableGuid
+internal static class StableGuid
 {
     public static Guid From(string text)
     {

@@ -1,7 +1,6 @@
-namespace DiskImageBuilder.Elements;
+using DiskImageBuilder.Host;
 
-/// <summary>A name an element lists in element-deps or element-provides, with the line it came from.</summary>
-public sealed record ElementReference(string Name, SourceLocation Location);
+namespace DiskImageBuilder.Elements;
 
 /// <summary>An element directory in DIB's layout.</summary>
 public sealed class Element
@@ -9,10 +8,16 @@ public sealed class Element
     public const string DepsFile = "element-deps";
     public const string ProvidesFile = "element-provides";
 
+    /// <summary>The host programs the element's host-side scripts run: "COMMAND DEBIAN-PACKAGE" per line.</summary>
+    public const string HostToolsFile = "host-tools";
+
+    /// <summary>DIB's package list (squashed into per-phase lists by the hooks stage).</summary>
+    public const string PackageInstallsFile = "package-installs.yaml";
+
     /// <summary>Metadata files that describe the element and are not copied into the hooks tree.</summary>
     public static readonly IReadOnlySet<string> MetadataFiles = new HashSet<string>(StringComparer.Ordinal)
     {
-        DepsFile, ProvidesFile, HostTools.ElementFile, PackageInstalls.FileName, "package-installs.json",
+        DepsFile, ProvidesFile, HostToolsFile, PackageInstallsFile, "package-installs.json",
         "README.rst", "README.md", "README",
     };
 
@@ -41,6 +46,28 @@ public sealed class Element
             directory,
             ReadNameList(Path.Combine(directory, DepsFile)),
             ReadNameList(Path.Combine(directory, ProvidesFile)));
+    }
+
+    /// <summary>The host programs listed in the element's host-tools file.</summary>
+    public IReadOnlyList<HostTool> HostTools()
+    {
+        var tools = new List<HostTool>();
+        var file = Path.Combine(Directory, HostToolsFile);
+        if (!File.Exists(file))
+        {
+            return tools;
+        }
+
+        foreach (var line in File.ReadLines(file))
+        {
+            var parts = line.Split('#')[0].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length >= 1)
+            {
+                tools.Add(new HostTool(parts[0], parts.Length > 1 ? parts[1] : parts[0]));
+            }
+        }
+
+        return tools;
     }
 
     public static bool IsValidName(string name) =>

@@ -1,15 +1,5 @@
 namespace DiskImageBuilder.Elements;
 
-/// <summary>An element the user asked for, with where they asked (the .dibproj item, a CLI argument).</summary>
-/// <remarks>The location stays out of the request file: moving a line must not rebuild the image.</remarks>
-public sealed record ElementRequest(string Name, [property: System.Text.Json.Serialization.JsonIgnore] SourceLocation? Location = null);
-
-/// <summary>The resolved set: every element to install, sorted by name, and the names they provide.</summary>
-public sealed record ResolvedElements(IReadOnlyList<Element> Elements, IReadOnlyDictionary<string, Element> Providers)
-{
-    public IEnumerable<string> Names => Elements.Select(e => e.Name);
-}
-
 /// <summary>
 /// DIB's dependency rules: element-deps are followed transitively; a name some element provides
 /// (element-provides) satisfies dependencies on it and the real element of that name is not pulled

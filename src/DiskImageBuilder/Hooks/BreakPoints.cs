@@ -1,3 +1,5 @@
+using DiskImageBuilder.Host;
+
 namespace DiskImageBuilder.Hooks;
 
 /// <summary>

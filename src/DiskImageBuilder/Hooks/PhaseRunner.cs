@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DiskImageBuilder.Host;
 
 namespace DiskImageBuilder.Hooks;
 
@@ -7,7 +8,7 @@ namespace DiskImageBuilder.Hooks;
 /// namespace (unshare): whatever a script mounts or leaves running is gone when it ends, also
 /// after a failure or a cancellation. Output is streamed to the log prefixed by phase/script.
 /// </summary>
-public sealed class PhaseRunner
+internal sealed class PhaseRunner
 {
     /// <summary>Where the hooks tree appears inside the image (DIB's path).</summary>
     public const string InTargetHooks = "/tmp/in_target.d";
@@ -84,6 +85,12 @@ public sealed class PhaseRunner
         }
 
         _log.Message(LogImportance.Low, $"{script.DisplayName} ({script.ElementName}) exited {result.ExitCode} after {clock.Elapsed.TotalSeconds:0.00} s");
+        // 126/127: the shell could not run it at all; say why when its first line tells.
+        if (result.ExitCode is 126 or 127 && HookChecks.Explain(script.Path, script.Phase.InChroot ? TreeView ?? _rootTree : "/") is { } why)
+        {
+            throw new DibException(DibCodes.BadHookFile, $"Element '{script.ElementName}': {script.DisplayName} could not run: {why}", new SourceLocation(script.SourcePath, 1));
+        }
+
         if (result.ExitCode != 0)
         {
             throw new DibException(
@@ -125,12 +132,13 @@ public sealed class PhaseRunner
             env.Remove("TARGET_ROOT");
             env["PATH"] = $"{InTargetHooks}/bin:{env["PATH"]}";
             var inImage = $"{InTargetHooks}/{script.Phase.Name}/{script.Name}";
-            args = [.. Unshare, "sh", "-c", ChrootWrapper.Value, "dib-chroot", _rootTree, _hooks.Root, shell!, inImage, DevNodes];
+            args = [.. Unshare, "sh", "-c", ChrootWrapper.Value, "dib-chroot", _rootTree, _hooks.Root, shell!, inImage, DevNodes,
+                .. _hooks.EnvironmentFiles().Select(f => $"{InTargetHooks}/{f}")];
         }
         else
         {
             env = new Dictionary<string, string>(HostEnvironment(), StringComparer.Ordinal);
-            args = [.. Unshare, "bash", "-c", HostWrapper.Value, "dib-hook", script.Path];
+            args = [.. Unshare, "bash", "-c", HostWrapper.Value, "dib-hook", script.Path, .. _hooks.EnvironmentFiles().Select(f => Path.Combine(_hooks.Root, f))];
         }
 
         string[] command = [.. Enter, "unshare", .. args];

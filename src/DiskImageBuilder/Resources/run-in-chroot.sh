@@ -3,10 +3,12 @@
 # every process the script starts dies with it. The host's /dev, /proc and /sys are never
 # bind-mounted: the image gets fresh proc and sysfs instances and its own small /dev.
 # $1: root tree, $2: hooks tree, $3: shell inside the image, $4: script path inside the image,
-# $5: a folder on the host (outside the tree) for the /dev entries, made by the build's first script.
+# $5: a folder on the host (outside the tree) for the /dev entries, made by the build's first script;
+# $6…: the environment.d files to source first (paths inside the image), in dib-run-parts' order.
 exec 2>&1 </dev/null
 set -e
 root=$1 hooks=$2 shell=$3 script=$4 devnodes=$5
+shift 5
 if [ ! -d "$devnodes" ]; then
   # Made once per build and copied for each script: one cp instead of a dozen processes each time.
   rm -rf "$devnodes.new"
@@ -33,11 +35,14 @@ mount -t tmpfs -o mode=0755,nosuid,size=16m dib-dev "$root/dev"
 cp -a "$devnodes/." "$root/dev/"
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 dib-devpts "$root/dev/pts"
 mount -t tmpfs -o nosuid,nodev,mode=1777 dib-shm "$root/dev/shm"
+# Read-only inside the image, as in diskimage-builder.
 mount --bind "$hooks" "$root/tmp/in_target.d"
+mount -o remount,ro,bind "$root/tmp/in_target.d"
 set +e
 exec chroot "$root" "$shell" -c '
-for f in /tmp/in_target.d/environment.d/*; do
-  [ -f "$f" ] || continue
+script=$1
+shift
+for f in "$@"; do
   . "$f" || { echo "dib: sourcing environment.d/${f##*/} failed"; exit 1; }
 done
-exec "$0"' "$script"
+exec "$script"' dib-hook "$script" "$@"

@@ -1,11 +1,10 @@
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using DiskImageBuilder.Hooks;
+using DiskImageBuilder.Host;
 
 namespace DiskImageBuilder.Snapshots;
-
-/// <summary>One step's own inputs: the files of its folder in the merged hooks tree, as fingerprints.</summary>
-public sealed record StepInput(string Name, SortedDictionary<string, string> Files);
 
 /// <summary>
 /// What reaches each step of a build, as fingerprints (never values: environment values may be
@@ -14,10 +13,10 @@ public sealed record StepInput(string Name, SortedDictionary<string, string> Fil
 /// A step's key chains the previous key with its own files, so changing a step's script changes
 /// its key and every later one, and nothing before it.
 /// </summary>
-public sealed record BuildInputs(SortedDictionary<string, string> Base, IReadOnlyList<StepInput> Steps)
+internal sealed record BuildInputs(SortedDictionary<string, string> Base, IReadOnlyList<StepInput> Steps)
 {
     /// <summary>Bumped when the snapshot format or what a step sees changes in the engine.</summary>
-    private const string FormatVersion = "dib-phase-cache-1";
+    private const string FormatVersion = "dib-phase-cache-2";
 
     /// <summary>
     /// Variables that do not shape the tree: paths of this build's scratch space and cache, whose
@@ -35,19 +34,19 @@ public sealed record BuildInputs(SortedDictionary<string, string> Base, IReadOnl
     {
         var baseInputs = new SortedDictionary<string, string>(StringComparer.Ordinal)
         {
-            ["engine"] = Hash(FormatVersion + "\n" + string.Join("\n", engineScripts)),
+            ["engine"] = Fingerprint.Of(FormatVersion + "\n" + string.Join("\n", engineScripts)),
             ["elements"] = string.Join(' ', elementNames),
         };
         foreach (var (name, value) in environment.Where(e => !NotInputs.Contains(e.Key)))
         {
-            baseInputs[$"env {name}"] = Hash(value);
+            baseInputs[$"env {name}"] = Fingerprint.Of(value);
         }
 
         var stepFiles = steps.ToDictionary(s => s, _ => new SortedDictionary<string, string>(StringComparer.Ordinal), StringComparer.Ordinal);
         foreach (var file in Directory.EnumerateFiles(hooksRoot, "*", SearchOption.AllDirectories))
         {
             var relative = Path.GetRelativePath(hooksRoot, file);
-            var executable = Hooks.HooksTree.IsExecutable(file) ? " +x" : string.Empty;
+            var executable = HostFiles.IsExecutable(file) ? " +x" : string.Empty;
             var fingerprint = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file))) + executable;
             if (StepOf(relative) is { } step && stepFiles.TryGetValue(step, out var files))
             {
@@ -66,10 +65,10 @@ public sealed record BuildInputs(SortedDictionary<string, string> Base, IReadOnl
     public IReadOnlyList<string> Keys()
     {
         var keys = new List<string>();
-        var previous = Hash(Canonical(Base));
+        var previous = Fingerprint.Of(Canonical(Base));
         foreach (var step in Steps)
         {
-            previous = Hash($"{previous}\n{step.Name}\n{Canonical(step.Files)}");
+            previous = Fingerprint.Of($"{previous}\n{step.Name}\n{Canonical(step.Files)}");
             keys.Add(previous);
         }
 
@@ -121,8 +120,6 @@ public sealed record BuildInputs(SortedDictionary<string, string> Base, IReadOnl
             return null;
         }
     }
-
-    internal static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..32];
 
     // hooks/install.d/x belongs to install.d; .dib/package-installs/install.d to install.d too.
     private static string? StepOf(string relative)

@@ -1,3 +1,5 @@
+using DiskImageBuilder.Host;
+
 namespace DiskImageBuilder.Snapshots;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace DiskImageBuilder.Snapshots;
 /// process, also when the build is killed. Scripts enter the namespace (<see cref="Enter"/>); the
 /// engine reaches the tree through <c>/proc/PID/root</c> (<see cref="HostView"/>).
 /// </summary>
-public sealed class OverlayRoot : IDisposable
+internal sealed class OverlayRoot : IDisposable
 {
     private readonly string _mountPoint;
     private readonly TetheredProcess _holder;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DiskImageBuilder.Host;
 
 namespace DiskImageBuilder.Snapshots;
 
@@ -9,7 +10,7 @@ namespace DiskImageBuilder.Snapshots;
 /// stops the cache from working (no overlay support, an odd cache path) is a warning, never a
 /// failed build: the build then runs every step on a plain directory.
 /// </summary>
-public sealed class PhaseCache : IDisposable
+internal sealed class PhaseCache : IDisposable
 {
     /// <summary>ImageCacheMaxSize when unset.</summary>
     public const long DefaultMaxBytes = 20L << 30;
@@ -21,13 +22,17 @@ public sealed class PhaseCache : IDisposable
     private readonly string _image;
     private readonly long _maxBytes;
     private readonly IBuildLog _log;
+    private readonly string _hooksRoot;
     private readonly List<Layer> _chain = [];
+    private Dictionary<string, string> _hooksBefore;
     private string _upper = string.Empty;
     private int _mounts;
 
-    private PhaseCache(SnapshotStore store, string root, BuildInputs inputs, string image, long maxBytes, IBuildLog log)
+    private PhaseCache(SnapshotStore store, string root, string hooksRoot, BuildInputs inputs, string image, long maxBytes, IBuildLog log)
     {
         _store = store;
+        _hooksRoot = hooksRoot;
+        _hooksBefore = HooksCopy.Fingerprint(hooksRoot);
         _overlay = new OverlayRoot(root);
         _inputs = inputs;
         _keys = inputs.Keys();
@@ -46,14 +51,15 @@ public sealed class PhaseCache : IDisposable
     public IReadOnlyList<string> Enter => _overlay.Enter;
 
     /// <param name="image">Identifies the image across builds (its output path), to say what changed since its last build.</param>
-    public static PhaseCache? Open(string cacheDirectory, string root, BuildInputs inputs, string image, long maxBytes, IBuildLog log)
+    /// <param name="hooksRoot">The hooks tree: a step that changes it (install-types links scripts into install.d) keeps a copy in its snapshot.</param>
+    public static PhaseCache? Open(string cacheDirectory, string root, string hooksRoot, BuildInputs inputs, string image, long maxBytes, IBuildLog log)
     {
         SnapshotStore? store = null;
         PhaseCache? cache = null;
         try
         {
             store = SnapshotStore.Open(cacheDirectory);
-            cache = new PhaseCache(store, root, inputs, image, maxBytes, log);
+            cache = new PhaseCache(store, root, hooksRoot, inputs, image, maxBytes, log);
             cache.Restore();
             return cache;
         }
@@ -73,22 +79,29 @@ public sealed class PhaseCache : IDisposable
         var clock = Stopwatch.StartNew();
         var upperTree = Path.Combine(_upper, "tree");
         var parent = index == 0 ? null : _keys[index - 1];
+        var hooksAfter = HooksCopy.Fingerprint(_hooksRoot);
         Layer layer;
         if (!Directory.EnumerateFileSystemEntries(upperTree).Any())
         {
-            // Nothing changed (a phase without scripts): an empty layer, and the mount stays as it is.
-            layer = _store.Commit(_keys[index], parent, _inputs.Steps[index].Name, _store.NewLayerFolder($"empty-{index}"));
+            // Nothing changed in the tree (a phase without scripts): an empty layer, and the mount stays as it is.
+            var staged = _store.NewLayerFolder($"empty-{index}");
+            HooksCopy.Save(_hooksRoot, _hooksBefore, hooksAfter, staged);
+
+            layer = _store.Commit(_keys[index], parent, _inputs.Steps[index].Name, staged);
             _chain.Add(layer);
         }
         else
         {
             _overlay.KeepHardLinks(upperTree);
             _overlay.Unmount();
+            HooksCopy.Save(_hooksRoot, _hooksBefore, hooksAfter, _upper);
+
             layer = _store.Commit(_keys[index], parent, _inputs.Steps[index].Name, _upper);
             _chain.Add(layer);
             MountNext();
         }
 
+        _hooksBefore = hooksAfter;
         SnapshotStore.Touch([layer]);
         _log.Message(LogImportance.Low, $"DiskImageBuilder: snapshot of {_inputs.Steps[index].Name} saved as {layer.Directory} ({clock.Elapsed.TotalSeconds:0.00} s)");
     }
@@ -133,6 +146,14 @@ public sealed class PhaseCache : IDisposable
         }
 
         _chain.AddRange(found.TakeWhile(f => f.Layer is not null).Select(f => f.Layer!));
+
+        // What the restored steps changed in the hooks tree (scripts they linked into later phases).
+        foreach (var layer in _chain)
+        {
+            HooksCopy.Apply(layer.Directory, _hooksRoot);
+        }
+
+        _hooksBefore = HooksCopy.Fingerprint(_hooksRoot);
 
         SnapshotStore.Touch(_chain);
         MountNext();

@@ -1,18 +1,10 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
+using System.Text;
+using DiskImageBuilder.Host;
 
 namespace DiskImageBuilder.Snapshots;
-
-/// <summary>A committed snapshot: the changes one step made to the tree, as an overlay layer.</summary>
-public sealed record Layer(string Key, string Directory)
-{
-    public string Tree => Path.Combine(Directory, "tree");
-}
-
-/// <summary>What a layer records about itself, to tell a whole layer from a damaged one.</summary>
-internal sealed record LayerMeta(string Key, string? Parent, string Step, long Entries, long Bytes, string Digest);
 
 /// <summary>
 /// The phase snapshots in the image cache (<c>$DIB_IMAGE_CACHE/phases</c>): one directory per key,
@@ -22,7 +14,7 @@ internal sealed record LayerMeta(string Key, string? Parent, string Step, long E
 /// Every build holds a shared lock for its whole life; eviction needs it exclusively and is skipped
 /// while other builds run, so no build ever loses a layer it mounted.
 /// </summary>
-public sealed class SnapshotStore : IDisposable
+internal sealed class SnapshotStore : IDisposable
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
@@ -102,8 +94,9 @@ public sealed class SnapshotStore : IDisposable
     /// <summary>Records and renames a staged layer into place; if another build committed the same key first, theirs is kept.</summary>
     public Layer Commit(string key, string? parent, string step, string stagedFolder)
     {
-        var (entries, bytes, digest) = Manifest(Path.Combine(stagedFolder, "tree"));
-        File.WriteAllText(Path.Combine(stagedFolder, "meta.json"), JsonSerializer.Serialize(new LayerMeta(key, parent, step, entries, bytes, digest), Json));
+        var (entries, bytes, digest, files) = Manifest(Path.Combine(stagedFolder, "tree"));
+        var content = ContentDigest(Path.Combine(stagedFolder, "tree"), files);
+        File.WriteAllText(Path.Combine(stagedFolder, "meta.json"), JsonSerializer.Serialize(new LayerMeta(key, parent, step, entries, bytes, digest, content), Json));
         File.WriteAllBytes(Path.Combine(stagedFolder, "used"), []);
         var target = Path.Combine(Layers, key);
         try
@@ -215,7 +208,7 @@ public sealed class SnapshotStore : IDisposable
         _shared.Dispose();
     }
 
-    private string BuildRecord(string image) => Path.Combine(Directory, "builds", BuildInputs.Hash(image) + ".json");
+    private string BuildRecord(string image) => Path.Combine(Directory, "builds", Fingerprint.Of(image) + ".json");
 
     private static string? Check(Layer layer, string? parent)
     {
@@ -235,10 +228,56 @@ public sealed class SnapshotStore : IDisposable
             return "its tree is missing";
         }
 
-        var (entries, bytes, digest) = Manifest(layer.Tree);
-        return digest == meta.Digest
+        var (entries, bytes, digest, files) = Manifest(layer.Tree);
+        if (digest != meta.Digest)
+        {
+            return $"its files differ from the ones recorded ({entries} entries, {bytes} bytes; recorded {meta.Entries}, {meta.Bytes})";
+        }
+
+        if (meta.Content is null)
+        {
+            return "it was recorded without a hash of its files' content";
+        }
+
+        return ContentDigest(layer.Tree, files) == meta.Content
             ? null
-            : $"its files differ from the ones recorded ({entries} entries, {bytes} bytes; recorded {meta.Entries}, {meta.Bytes})";
+            : "the content of its files differs from the hash recorded (a file was changed in place)";
+    }
+
+    /// <summary>
+    /// SHA-256 over every regular file's name and the SHA-256 of its content, in name order; the
+    /// files are read on every core (with the CPU's SHA instructions the disk or page cache is the
+    /// limit). What the file list's digest cannot see: a file changed without a change of size.
+    /// </summary>
+    internal static string ContentDigest(string tree, IReadOnlyList<string> files)
+    {
+        var hashes = new byte[files.Count][];
+        var next = -1;
+        DedicatedThreads.ForEach(Math.Min(Environment.ProcessorCount, Math.Max(1, files.Count)), _ =>
+        {
+            var buffer = new byte[1 << 20];
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            for (var i = Interlocked.Increment(ref next); i < files.Count; i = Interlocked.Increment(ref next))
+            {
+                using var handle = File.OpenHandle(Path.Combine(tree, files[i]), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.SequentialScan);
+                long offset = 0;
+                for (int n; (n = RandomAccess.Read(handle, buffer, offset)) > 0; offset += n)
+                {
+                    hash.AppendData(buffer, 0, n);
+                }
+
+                hashes[i] = hash.GetHashAndReset();
+            }
+        });
+
+        using var all = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        for (var i = 0; i < files.Count; i++)
+        {
+            all.AppendData(Encoding.UTF8.GetBytes(files[i] + "\0"));
+            all.AppendData(hashes[i]);
+        }
+
+        return Convert.ToHexStringLower(all.GetHashAndReset());
     }
 
     private static LayerMeta? ReadMeta(string directory)
@@ -254,7 +293,7 @@ public sealed class SnapshotStore : IDisposable
     }
 
     /// <summary>Every entry's path, type, mode, owner, size and link target (find -printf): a cheap fingerprint of a layer.</summary>
-    private static (long Entries, long Bytes, string Digest) Manifest(string tree)
+    private static (long Entries, long Bytes, string Digest, IReadOnlyList<string> Files) Manifest(string tree)
     {
         var lines = new List<string>();
         ProcessRunner.RunChecked(
@@ -262,9 +301,10 @@ public sealed class SnapshotStore : IDisposable
             lines.Add,
             CancellationToken.None);
         lines.Sort(StringComparer.Ordinal);
-        var bytes = lines.Select(l => l.Split('\t')).Where(f => f.Length > 5 && f[1] == "f").Sum(f => long.Parse(f[5], CultureInfo.InvariantCulture));
+        var regular = lines.Select(l => l.Split('\t')).Where(f => f.Length > 5 && f[1] == "f").ToList();
+        var bytes = regular.Sum(f => long.Parse(f[5], CultureInfo.InvariantCulture));
         var digest = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join('\n', lines))));
-        return (lines.Count, bytes, digest);
+        return (lines.Count, bytes, digest, [.. regular.Select(f => f[0])]);
     }
 
     // A rename out of layers/ first: no other build can find a layer while it is being deleted.

@@ -1,6 +1,6 @@
 using System.Reflection;
 
-namespace DiskImageBuilder;
+namespace DiskImageBuilder.Host;
 
 /// <summary>Shell snippets shipped inside the engine assembly.</summary>
 internal static class Resources

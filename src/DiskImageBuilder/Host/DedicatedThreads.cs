@@ -1,6 +1,6 @@
 using System.Runtime.ExceptionServices;
 
-namespace DiskImageBuilder;
+namespace DiskImageBuilder.Host;
 
 /// <summary>
 /// Work side by side on threads of its own, never the thread pool's. The engine runs inside
@@ -9,7 +9,7 @@ namespace DiskImageBuilder;
 /// 0.4 s with a thread free at once, 0.9 s queued). Blocking work (waiting for a process) belongs on
 /// a thread of its own too.
 /// </summary>
-public static class DedicatedThreads
+internal static class DedicatedThreads
 {
     /// <summary>Runs <paramref name="body"/>(0 … <paramref name="count"/> - 1) at once, the first on the calling thread; rethrows the first failure after all have ended.</summary>
     public static void ForEach(int count, Action<int> body)

@@ -1,43 +1,10 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using System.Text;
+using DiskImageBuilder.Host;
 
-namespace DiskImageBuilder;
-
-/// <summary>A host file copied into the image: an ImageFile item or one file of a published app.</summary>
-public sealed record ImageFileRequest(string Source, string ImagePath)
-{
-    /// <summary>Octal, as chmod takes it.</summary>
-    public string Mode { get; init; } = ImageContent.FileMode;
-
-    /// <summary>user:group, resolved inside the image.</summary>
-    public string Owner { get; init; } = ImageContent.RootOwner;
-
-    [JsonIgnore]
-    public SourceLocation? Location { get; init; }
-}
-
-/// <summary>A systemd service run as its own system user (named like the service).</summary>
-public sealed record ServiceRequest(string Name, string ExecStart, string WorkingDirectory)
-{
-    /// <summary>NAME=VALUE pairs for the unit's Environment=.</summary>
-    public IReadOnlyList<string> Environment { get; init; } = [];
-
-    [JsonIgnore]
-    public SourceLocation? Location { get; init; }
-}
-
-/// <summary>A published app to put in the image: what the project reference says, before its files are listed.</summary>
-public sealed record AppSpec(string Name, string PublishDirectory, string ImagePath)
-{
-    public string? ServiceName { get; init; }
-
-    /// <summary>';' separated NAME=VALUE pairs for the service.</summary>
-    public string? ServiceEnvironment { get; init; }
-
-    public SourceLocation? Location { get; init; }
-}
+namespace DiskImageBuilder.Content;
 
 /// <summary>
 /// Files and services composed into the image from outside the elements: validated where the
@@ -74,6 +41,14 @@ public static partial class ImageContent
 
     public static ImageFileRequest ImageFile(string source, string imagePath, string? mode, string? owner, SourceLocation? location)
     {
+        if (Directory.Exists(source))
+        {
+            throw new DibException(
+                DibCodes.ImageFileIsDirectory,
+                $"ImageFile '{source}' is a directory; an ImageFile item is one file. List its files instead (<ImageFile Include=\"{source.TrimEnd('/')}/**\" ImagePath=\"…\"/> per file) or copy the folder with an element's extra-data.d or install.d script.",
+                location);
+        }
+
         if (!File.Exists(source))
         {
             throw new DibException(DibCodes.ImageFileNotFound, $"ImageFile '{source}' does not exist.", location);
@@ -109,7 +84,7 @@ public static partial class ImageContent
             .Order(StringComparer.Ordinal)
             .Select(f => new ImageFileRequest(f, imagePath + "/" + Path.GetRelativePath(app.PublishDirectory, f))
             {
-                Mode = Hooks.HooksTree.IsExecutable(f) ? ExecutableMode : FileMode,
+                Mode = HostFiles.IsExecutable(f) ? ExecutableMode : FileMode,
                 Location = app.Location,
             })
             .ToList();

@@ -1,24 +1,18 @@
-using DiskImageBuilder.Elements;
-
-namespace DiskImageBuilder;
-
-/// <summary>A program the build runs on the host and the Debian package that provides it.</summary>
-public sealed record HostTool(string Command, string Package);
+namespace DiskImageBuilder.Host;
 
 /// <summary>
 /// Checks, before any work, that the build runs as root and that every host program it needs is
-/// installed. The engine's own tools are listed here; an element lists the host programs its
-/// host-side scripts run in a <c>host-tools</c> file: "COMMAND DEBIAN-PACKAGE" per line.
+/// installed. The engine's own tools are listed here; elements list theirs in a host-tools file.
 /// </summary>
-public static class HostTools
+internal static class HostTools
 {
-    public const string ElementFile = "host-tools";
-
     /// <summary>What the engine itself runs: namespaces and mounts for phases, tar for outputs.</summary>
     public static readonly IReadOnlyList<HostTool> Engine =
     [
         new("unshare", "util-linux"),
         new("nsenter", "util-linux"),
+        new("setpriv", "util-linux"),
+        new("setsid", "util-linux"),
         new("mount", "mount"),
         new("chroot", "coreutils"),
         new("mknod", "coreutils"),
@@ -26,30 +20,6 @@ public static class HostTools
         new("tar", "tar"),
         new("rm", "coreutils"),
     ];
-
-    public static IReadOnlyList<HostTool> ForElements(IEnumerable<Element> elements)
-    {
-        var tools = new List<HostTool>();
-        foreach (var element in elements)
-        {
-            var file = Path.Combine(element.Directory, ElementFile);
-            if (!File.Exists(file))
-            {
-                continue;
-            }
-
-            foreach (var line in File.ReadLines(file))
-            {
-                var parts = line.Split('#')[0].Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-                if (parts.Length >= 1)
-                {
-                    tools.Add(new HostTool(parts[0], parts.Length > 1 ? parts[1] : parts[0]));
-                }
-            }
-        }
-
-        return tools;
-    }
 
     /// <summary>Throws one error listing every missing program and the packages that provide them.</summary>
     public static void Check(IEnumerable<HostTool> tools, Func<string, string?>? find = null)

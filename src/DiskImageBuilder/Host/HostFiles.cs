@@ -1,7 +1,7 @@
-namespace DiskImageBuilder;
+namespace DiskImageBuilder.Host;
 
 /// <summary>Small file-system facts and actions the build needs on the host.</summary>
-public static class HostFiles
+internal static class HostFiles
 {
     /// <summary>Mount points at or below <paramref name="directory"/>, read from /proc/self/mountinfo.</summary>
     public static IReadOnlyList<string> MountsUnder(string directory)
@@ -55,54 +55,8 @@ public static class HostFiles
     private static string Unescape(string field) =>
         field.Replace("\\040", " ", StringComparison.Ordinal).Replace("\\011", "\t", StringComparison.Ordinal)
             .Replace("\\012", "\n", StringComparison.Ordinal).Replace("\\134", "\\", StringComparison.Ordinal);
-}
 
-/// <summary>
-/// While the image's packages install, it needs a working resolv.conf; afterwards its own
-/// (often a symlink to systemd-resolved's file) is put back exactly.
-/// </summary>
-public sealed class ResolvConfSwap : IDisposable
-{
-    private readonly string _path;
-    private readonly string _saved;
-    private readonly bool _hadOwn;
-    private readonly bool _active;
-
-    public ResolvConfSwap(string rootTree, string hostResolvConf = "/etc/resolv.conf")
-    {
-        var etc = Path.Combine(rootTree, "etc");
-        _path = Path.Combine(etc, "resolv.conf");
-        _saved = Path.Combine(etc, ".dib-resolv.conf.orig");
-        if (!Directory.Exists(etc) || !File.Exists(hostResolvConf))
-        {
-            return;
-        }
-
-        _hadOwn = HostFiles.LinkOrFileExists(_path);
-        if (_hadOwn)
-        {
-            File.Move(_path, _saved, overwrite: true);
-        }
-
-        File.WriteAllBytes(_path, File.ReadAllBytes(hostResolvConf));
-        _active = true;
-    }
-
-    public void Dispose()
-    {
-        if (!_active)
-        {
-            return;
-        }
-
-        if (HostFiles.LinkOrFileExists(_path))
-        {
-            File.Delete(_path);
-        }
-
-        if (_hadOwn)
-        {
-            File.Move(_saved, _path);
-        }
-    }
+    /// <summary>Whether anyone may run the file (hooks without the bit are skipped, as DIB does).</summary>
+    public static bool IsExecutable(string path) =>
+        (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
 }

@@ -1,11 +1,4 @@
-namespace DiskImageBuilder;
-
-/// <summary>An output format: the name users write, the file extension, and qemu-img's name for disk formats.</summary>
-public sealed record ImageFormat(string Name, string Extension, string? QemuFormat = null)
-{
-    /// <summary>Disk formats come from the partitioned raw disk; the others from the tree.</summary>
-    public bool IsDisk => QemuFormat is not null;
-}
+namespace DiskImageBuilder.Output;
 
 /// <summary>The output formats this version can write, in one place.</summary>
 public static class ImageFormats
@@ -57,32 +50,5 @@ public static class ImageFormats
         }
 
         return result;
-    }
-}
-
-/// <summary>Architecture names as DIB and Debian spell them.</summary>
-public static class Architectures
-{
-    public static readonly IReadOnlyList<string> Known = ["amd64", "arm64", "i386", "armhf", "ppc64el", "s390x"];
-
-    private static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal)
-    {
-        ["x86_64"] = "amd64",
-        ["aarch64"] = "arm64",
-        ["i686"] = "i386",
-    };
-
-    public static string Normalize(string? arch, SourceLocation? location)
-    {
-        if (string.IsNullOrWhiteSpace(arch))
-        {
-            return "amd64";
-        }
-
-        arch = arch.Trim();
-        var name = Aliases.GetValueOrDefault(arch, arch);
-        return Known.Contains(name)
-            ? name
-            : throw new DibException(DibCodes.InvalidProperty, $"Unknown Architecture '{arch}'. Valid: {string.Join(", ", Known)} (or x86_64, aarch64).", location);
     }
 }

@@ -1,7 +1,9 @@
-namespace DiskImageBuilder;
+using DiskImageBuilder.Host;
+
+namespace DiskImageBuilder.Output;
 
 /// <summary>Writes the finished tree to the requested output files.</summary>
-public static class Outputs
+internal static class Outputs
 {
     /// <summary>Where the image goes: <c>OutputDirectory/ImageName</c>, with <c>.EXT</c> for one format's file.</summary>
     public static string PathOf(BuildRequest request, ImageFormat? format = null) =>

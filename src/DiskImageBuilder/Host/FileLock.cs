@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace DiskImageBuilder.Snapshots;
+namespace DiskImageBuilder.Host;
 
 /// <summary>
 /// An advisory flock(2) on a file: shared or exclusive, released on dispose and by the kernel when

@@ -1,6 +1,6 @@
 using DiskImageBuilder.Elements;
 
-namespace DiskImageBuilder;
+namespace DiskImageBuilder.Hooks;
 
 /// <summary>The variables every hook script sees, with DIB's names.</summary>
 public static class ImageEnvironment
@@ -33,12 +33,6 @@ public static class ImageEnvironment
 
         return result;
     }
-
-    /// <summary>DIB_IMAGE_CACHE as given, else DIB's default ~/.cache/image-create.</summary>
-    public static string CacheDirectory(BuildRequest request) =>
-        request.Environment.TryGetValue("DIB_IMAGE_CACHE", out var dir) && !string.IsNullOrWhiteSpace(dir)
-            ? dir
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "image-create");
 
     public static Dictionary<string, string> ForScripts(BuildRequest request, ResolvedElements elements, string rootTree, string hooksTree)
     {
@@ -74,7 +68,7 @@ public static class ImageEnvironment
         env["DIB_ROOT_FSTYPE"] = request.RootFileSystem;
 
         // DIB's cache folder: elements keep what is expensive to fetch there (debian-minimal's base tree).
-        env["DIB_IMAGE_CACHE"] = CacheDirectory(request);
+        env["DIB_IMAGE_CACHE"] = request.CacheDirectory();
 
         if (request.Trace)
         {

@@ -3,10 +3,7 @@ using DiskImageBuilder.Hooks;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace DiskImageBuilder;
-
-/// <summary>One package action for one phase: install, or (uninstall: true) remove.</summary>
-public sealed record PackageAction(string Package, bool Uninstall, string Element);
+namespace DiskImageBuilder.Hooks;
 
 /// <summary>
 /// Squashes every element's package-installs.yaml (DIB's schema) plus the image's own package list
@@ -14,9 +11,9 @@ public sealed record PackageAction(string Package, bool Uninstall, string Elemen
 /// transaction, reading <c>$TMP_HOOKS_PATH/.dib/package-installs/&lt;phase&gt;</c>: one
 /// "install NAME" or "uninstall NAME" per line.
 /// </summary>
-public static class PackageInstalls
+internal static class PackageInstalls
 {
-    public const string FileName = "package-installs.yaml";
+    public const string FileName = Element.PackageInstallsFile;
     public const string ListDirectory = ".dib/package-installs";
 
     /// <summary>The phases that may install packages (they run inside the image).</summary>

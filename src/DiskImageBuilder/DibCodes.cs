@@ -15,11 +15,18 @@ public static class DibCodes
     public const string HookClash = "DIB0010";
     public const string HookNotExecutable = "DIB0011";
     public const string BadPackageInstalls = "DIB0012";
+    public const string TopLevelFileReplaced = "DIB0013";
+    public const string HookNameIgnored = "DIB0014";
+    public const string DanglingHook = "DIB0015";
     public const string UnknownImageFormat = "DIB0020";
     public const string InvalidProperty = "DIB0021";
     public const string InvalidBreakPoint = "DIB0022";
     public const string InvalidOption = "DIB0023";
     public const string UnsupportedImageFormat = "DIB0024";
+    public const string InvalidImageName = "DIB0025";
+    public const string InvalidPackageName = "DIB0026";
+    public const string ImageFileIsDirectory = "DIB0027";
+    public const string BadHookFile = "DIB0028";
     public const string NotRoot = "DIB0030";
     public const string MissingHostTools = "DIB0031";
     public const string ScriptFailed = "DIB0040";
@@ -27,9 +34,13 @@ public static class DibCodes
     public const string MountsLeftBehind = "DIB0042";
     public const string NoRootTree = "DIB0043";
     public const string StoppedAtBreakPoint = "DIB0044";
+    public const string ImageLocked = "DIB0045";
+    public const string HostFileError = "DIB0046";
     public const string OutputFailed = "DIB0050";
     public const string PhaseCacheUnavailable = "DIB0060";
     public const string SnapshotInvalid = "DIB0061";
+    public const string PreviousImageChanged = "DIB0062";
+    public const string BaseTreeDamaged = "DIB0063";
     /// <summary>Raised by the SDK's Pack target (sdk/Sdk/DiskImageBuilder.targets): dotnet pack of an image project.</summary>
     public const string PackNotApplicable = "DIB0090";
     public const string ToolFailed = "DIB0100";
@@ -47,66 +58,4 @@ public static class DibCodes
     public const string ImageFileNotFound = "DIB0303";
     public const string AppEntryPointNotFound = "DIB0304";
     public const string Internal = "DIB0999";
-}
-
-/// <summary>Where a diagnostic points: a file and a 1-based line (0 when unknown).</summary>
-public sealed record SourceLocation(string File, int Line = 0)
-{
-    public override string ToString() => Line > 0 ? $"{File}({Line})" : File;
-}
-
-/// <summary>One error or warning: code, message and optional location.</summary>
-public sealed record Diagnostic(string Code, string Message, SourceLocation? Location = null);
-
-/// <summary>
-/// A failure the user can act on. The engine throws it; the task and the CLI turn each
-/// diagnostic into an MSBuild error (or a DIB-style error line) with its code and location.
-/// </summary>
-public sealed class DibException : Exception
-{
-    public DibException(string code, string message, SourceLocation? location = null)
-        : this([new Diagnostic(code, message, location)])
-    {
-    }
-
-    public DibException(IReadOnlyList<Diagnostic> diagnostics)
-        : base(string.Join(Environment.NewLine, diagnostics.Select(d => $"{d.Code}: {d.Message}")))
-    {
-        if (diagnostics.Count == 0)
-        {
-            throw new ArgumentException("A DibException needs at least one diagnostic.", nameof(diagnostics));
-        }
-
-        Diagnostics = diagnostics;
-    }
-
-    public DibException()
-        : this(DibCodes.Internal, "unknown error")
-    {
-    }
-
-    public DibException(string message)
-        : this(DibCodes.Internal, message)
-    {
-    }
-
-    public DibException(string message, Exception innerException)
-        : base(message, innerException)
-    {
-        Diagnostics = [new Diagnostic(DibCodes.Internal, message)];
-    }
-
-    public IReadOnlyList<Diagnostic> Diagnostics { get; }
-
-    /// <summary>
-    /// What the user is told for a failure of engine work, the same from the task and the CLI;
-    /// null for exceptions that are bugs and should propagate.
-    /// </summary>
-    public static IReadOnlyList<Diagnostic>? DiagnosticsFor(Exception exception) => exception switch
-    {
-        DibException dib => dib.Diagnostics,
-        OperationCanceledException => [new Diagnostic(DibCodes.Cancelled, "The image build was cancelled; its mounts, processes and work directory were removed.")],
-        IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException => [new Diagnostic(DibCodes.Internal, $"Unexpected error: {exception}")],
-        _ => null,
-    };
 }

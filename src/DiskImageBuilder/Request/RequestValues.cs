@@ -2,7 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace DiskImageBuilder;
+namespace DiskImageBuilder.Request;
 
 /// <summary>
 /// Turning user-written values into <see cref="BuildRequest"/> values, shared by the MSBuild task
@@ -77,6 +77,48 @@ public static partial class RequestValues
         value.Length > 0 && value.Length <= maxLength && !value.Any(char.IsWhiteSpace)
             ? value
             : throw Invalid(what, value, $"1 to {maxLength} characters without spaces", location);
+
+    /// <summary>Seconds to wait for another build of the same image: a whole number, 0 or more.</summary>
+    public static int ParseLockTimeout(string value, string what, SourceLocation? location) =>
+        int.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : throw Invalid(what, value, "a whole number of seconds (0: fail at once if another build holds the image)", location);
+
+    /// <summary>
+    /// The image's name is a file name: no folder parts, so every output stays in the output folder
+    /// (where `dotnet clean` finds it) and nothing is written elsewhere.
+    /// </summary>
+    public static void CheckImageName(string name, SourceLocation? location)
+    {
+        if (name.Length == 0 || name is "." or ".." || name.Contains('/', StringComparison.Ordinal) || name.Contains('\0', StringComparison.Ordinal)
+            || name.Any(char.IsControl))
+        {
+            throw new DibException(
+                DibCodes.InvalidImageName,
+                $"Invalid ImageName '{name}': it names the output file, so it cannot be empty, '.' or '..', or hold '/' or control characters. Choose the folder with ImageOutputDirectory (the CLI: -o DIR/NAME).",
+                location);
+        }
+    }
+
+    /// <summary>
+    /// Package names as apt, dnf and zypper know them (letters, digits, + . _ - ~, a version after
+    /// '=', an architecture after ':', a release after '/', a trailing '-' to remove), never
+    /// starting with '-': such a name would reach the package manager as an option.
+    /// </summary>
+    public static void CheckPackages(IEnumerable<string> packages, SourceLocation? location)
+    {
+        var bad = packages.Where(p => !PackagePattern().IsMatch(p)).ToList();
+        if (bad.Count > 0)
+        {
+            throw new DibException(
+                DibCodes.InvalidPackageName,
+                $"Invalid package name(s): {string.Join(", ", bad.Select(b => $"'{b}'"))}. A package name starts with a letter or digit and holds only letters, digits and + . _ - ~ (with =VERSION, :ARCH or /RELEASE after it).",
+                location);
+        }
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9+._~-]*(:[A-Za-z0-9_-]+)?(=[A-Za-z0-9+.:~_-]+|/[A-Za-z0-9+._-]+)?-?$", RegexOptions.CultureInvariant)]
+    private static partial Regex PackagePattern();
 
     private static DibException Invalid(string what, string value, string expected, SourceLocation? location) =>
         new(DibCodes.InvalidProperty, $"Invalid {what} '{value}': expected {expected}.", location);

@@ -1,27 +1,6 @@
 using System.Diagnostics;
 
-namespace DiskImageBuilder;
-
-/// <summary>What to run. <see cref="Environment"/> replaces the inherited environment when <see cref="ClearEnvironment"/> is set.</summary>
-public sealed record ProcessSpec(string FileName, IReadOnlyList<string> Arguments)
-{
-    public IReadOnlyDictionary<string, string>? Environment { get; init; }
-
-    public bool ClearEnvironment { get; init; }
-
-    public string? WorkingDirectory { get; init; }
-
-    /// <summary>Inherit our terminal (stdin, stdout, stderr) instead of capturing output: for shells the user drives.</summary>
-    public bool Interactive { get; init; }
-
-    /// <summary>How many of the last output lines to keep for error messages.</summary>
-    public int TailLines { get; init; } = 20;
-}
-
-public sealed record ProcessResult(int ExitCode, IReadOnlyList<string> Tail)
-{
-    public string TailText => string.Join(Environment.NewLine, Tail);
-}
+namespace DiskImageBuilder.Host;
 
 /// <summary>
 /// The one way the engine runs a program: output streamed line by line, the last lines kept
@@ -35,7 +14,8 @@ public static class ProcessRunner
     public static ProcessResult Run(ProcessSpec spec, Action<string>? onLine, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var psi = new ProcessStartInfo(spec.FileName)
+        var (fileName, arguments) = Tethered(spec, newSession: !spec.Interactive, dieWithUs: true);
+        var psi = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = !spec.Interactive,
             RedirectStandardError = !spec.Interactive,
@@ -43,7 +23,7 @@ public static class ProcessRunner
             UseShellExecute = false,
             WorkingDirectory = spec.WorkingDirectory ?? "/",
         };
-        foreach (var a in spec.Arguments)
+        foreach (var a in arguments)
         {
             psi.ArgumentList.Add(a);
         }
@@ -140,13 +120,15 @@ public static class ProcessRunner
     /// </summary>
     public static TetheredProcess StartTethered(ProcessSpec spec)
     {
-        var psi = new ProcessStartInfo(spec.FileName)
+        // No death signal: the pipe is its tether, and the thread starting it may end before it does.
+        var (fileName, arguments) = Tethered(spec, newSession: true, dieWithUs: false);
+        var psi = new ProcessStartInfo(fileName)
         {
             RedirectStandardInput = true,
             UseShellExecute = false,
             WorkingDirectory = spec.WorkingDirectory ?? "/",
         };
-        foreach (var a in spec.Arguments)
+        foreach (var a in arguments)
         {
             psi.ArgumentList.Add(a);
         }
@@ -160,6 +142,41 @@ public static class ProcessRunner
             throw new DibException(DibCodes.ToolFailed, $"Could not start '{spec.FileName}': {ex.Message}");
         }
     }
+
+    /// <summary>
+    /// The command line that runs <paramref name="spec"/> tied to this build:
+    /// <list type="bullet">
+    /// <item>in a session of its own (setsid), so a signal to our process group (Ctrl+C in a
+    /// terminal, a CI runner's kill of the group) reaches only us, and the build decides how its
+    /// processes end (killed, then cleaned up) instead of a tool dying under it and reporting a
+    /// failure; not for programs that drive the user's terminal.</item>
+    /// <item>with SIGKILL as its parent-death signal (setpriv --pdeathsig): when the thread that
+    /// started it ends (ours wait for their process) or this whole process dies, even by SIGKILL, it
+    /// dies too. The kernel, not our code, does that, so nothing outlives a killed build; a hook's
+    /// unshare takes its namespace down with it (--kill-child), also a PID 1 that ignores SIGTERM.</item>
+    /// </list>
+    /// The program is looked up here (PATH, then the sbin folders) as the pre-flight check looks it up.
+    /// </summary>
+    internal static (string FileName, IReadOnlyList<string> Arguments) Tethered(ProcessSpec spec, bool newSession, bool dieWithUs)
+    {
+        var program = FindOnPath(spec.FileName)
+            ?? throw new DibException(DibCodes.ToolFailed, $"Could not start '{spec.FileName}': no such program on PATH ({Environment.GetEnvironmentVariable("PATH")}) or in /usr/sbin, /sbin.");
+        List<string> prefix = [];
+        if (dieWithUs && Setpriv.Value is { } setpriv)
+        {
+            prefix.AddRange([setpriv, "--pdeathsig", "KILL", "--"]);
+        }
+
+        if (newSession && Setsid.Value is { } setsid)
+        {
+            prefix.AddRange([setsid, "--"]);
+        }
+
+        return prefix.Count == 0 ? (program, spec.Arguments) : (prefix[0], [.. prefix.Skip(1), program, .. spec.Arguments]);
+    }
+
+    private static readonly Lazy<string?> Setpriv = new(() => FindOnPath("setpriv"));
+    private static readonly Lazy<string?> Setsid = new(() => FindOnPath("setsid"));
 
     public static string FormatTail(IReadOnlyList<string> tail) =>
         tail.Count == 0 ? string.Empty : $" Last {tail.Count} lines of output:{Environment.NewLine}{string.Join(Environment.NewLine, tail)}";
@@ -200,29 +217,5 @@ public static class ProcessRunner
         {
             // Raced with exit.
         }
-    }
-}
-
-/// <summary>A process started by <see cref="ProcessRunner.StartTethered"/>: ends when disposed or when we end.</summary>
-public sealed class TetheredProcess : IDisposable
-{
-    private readonly Process _process;
-
-    internal TetheredProcess(Process process) => _process = process;
-
-    public int Id => _process.Id;
-
-    public bool HasExited => _process.HasExited;
-
-    public void Dispose()
-    {
-        _process.StandardInput.Close();
-        if (!_process.WaitForExit(TimeSpan.FromSeconds(5)))
-        {
-            ProcessRunner.Kill(_process);
-            _process.WaitForExit();
-        }
-
-        _process.Dispose();
     }
 }

@@ -1,0 +1,8 @@
+namespace DiskImageBuilder.BlockDevice;
+
+internal enum PartitionKind
+{
+    LinuxFilesystem,
+    EfiSystem,
+    BiosBoot,
+}

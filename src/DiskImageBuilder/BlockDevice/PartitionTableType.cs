@@ -1,0 +1,7 @@
+namespace DiskImageBuilder.BlockDevice;
+
+internal enum PartitionTableType
+{
+    Mbr,
+    Gpt,
+}

@@ -1,0 +1,8 @@
+namespace DiskImageBuilder;
+
+public enum LogImportance
+{
+    High,
+    Normal,
+    Low,
+}
