@@ -2,6 +2,7 @@ using DiskImageBuilder.BlockDevice;
 using DiskImageBuilder.Boot;
 using DiskImageBuilder.Host;
 using DiskImageBuilder.Output;
+using DiskImageBuilder.Request;
 using Microsoft.Build.Framework;
 
 namespace DiskImageBuilder.Tasks;

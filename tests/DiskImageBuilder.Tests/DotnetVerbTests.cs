@@ -4,6 +4,7 @@ using Xunit;
 namespace DiskImageBuilder.Tests;
 
 /// <summary>What a .NET developer types at an image project: publish, pack, run, and typos. Needs root.</summary>
+[Trait(Tier.Name, Tier.Build)]
 public sealed class DotnetVerbTests
 {
     private static int LineOf(ImageProject p, string text) =>

@@ -360,6 +360,7 @@ internal static class Leaks
 
 /// <summary>Bad inputs: each a coded error naming the problem, before any work (no phase ran).</summary>
 [Trait("Category", "Faults")]
+[Trait(Tier.Name, Tier.Build)]
 public sealed class BadInputTests
 {
     private static void ShouldFailBeforeWork(BuildRun run, string code, string text)
