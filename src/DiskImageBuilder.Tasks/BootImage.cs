@@ -2,6 +2,7 @@ using DiskImageBuilder.BlockDevice;
 using DiskImageBuilder.Boot;
 using DiskImageBuilder.Host;
 using DiskImageBuilder.Output;
+using DiskImageBuilder.Request;
 using Microsoft.Build.Framework;
 
 namespace DiskImageBuilder.Tasks;
@@ -24,27 +25,35 @@ public sealed class BootImage : CancelableEngineTask
     /// <summary>tcg, kvm or kvm:tcg.</summary>
     public string? Accelerator { get; set; }
 
-    public int MemoryMiB { get; set; } = 1024;
+    /// <summary>The project, where a bad BootMemory or BootTimeout points.</summary>
+    public string? ProjectFile { get; set; }
+
+    /// <summary>MiB of guest memory (BootMemory). A string, so a typo is DIB0021 at the project's line, not MSB4030.</summary>
+    public string? MemoryMiB { get; set; }
 
     /// <summary>Items "HOSTPORT" with metadata GuestPort: forwarded from 127.0.0.1.</summary>
     public ITaskItem[] PortForwards { get; set; } = [];
 
     /// <summary>Seconds after which the VM is stopped (0: run until it exits); a smoke boot for CI.</summary>
-    public int TimeoutSeconds { get; set; }
+    public string? TimeoutSeconds { get; set; }
 
     [Required]
     public string ScratchDirectory { get; set; } = string.Empty;
 
     private protected override void Run(MSBuildLog log, CancellationToken cancellationToken)
     {
+        var project = string.IsNullOrEmpty(ProjectFile) ? null : Path.GetFullPath(ProjectFile);
+        SourceLocation? At(string property) => project is null ? null : PrepareImage.PropertyLocation(project, property);
+        var memory = string.IsNullOrWhiteSpace(MemoryMiB) ? 1024 : (int)RequestValues.ParseCount(MemoryMiB, "BootMemory", At("BootMemory"));
+        var timeoutSeconds = string.IsNullOrWhiteSpace(TimeoutSeconds) ? 0 : RequestValues.ParseCount(TimeoutSeconds, "BootTimeout", At("BootTimeout"), allowZero: true);
         var disk = Images.Select(i => i.GetMetadata("FullPath"))
             .FirstOrDefault(p => ImageFormats.Known.Any(f => f.IsDisk && p.EndsWith("." + f.Extension, StringComparison.Ordinal)))
             ?? throw new DibException(DibCodes.BootFailed, "Nothing to boot: ImageFormat has no disk format (qcow2, raw, vhd or vmdk).");
-        var mode = BootModes.Normalize(BootMode, null);
+        var mode = BootModes.Normalize(BootMode, At("BootMode"));
         var options = new BootOptions(disk, string.IsNullOrWhiteSpace(Firmware) ? QemuBoot.FirmwareFor(mode) : Firmware.Trim())
         {
             Accelerator = string.IsNullOrWhiteSpace(Accelerator) ? "tcg" : Accelerator.Trim(),
-            MemoryMiB = MemoryMiB,
+            MemoryMiB = memory,
             PortForwards = [.. PortForwards.Select(p => (int.Parse(p.ItemSpec, System.Globalization.CultureInfo.InvariantCulture),
                 int.Parse(p.GetMetadata("GuestPort").DefaultIfEmpty(p.ItemSpec), System.Globalization.CultureInfo.InvariantCulture)))],
         };
@@ -52,9 +61,9 @@ public sealed class BootImage : CancelableEngineTask
         var spec = QemuBoot.Command(options, ScratchDirectory) with { Interactive = interactive };
         log.Message(LogImportance.High, $"DiskImageBuilder: booting {disk} ({options.Firmware}, {options.Accelerator}){(interactive ? "; quit with Ctrl-a x" : string.Empty)}");
         using var timeout = new CancellationTokenSource();
-        if (TimeoutSeconds > 0)
+        if (timeoutSeconds > 0)
         {
-            timeout.CancelAfter(TimeSpan.FromSeconds(TimeoutSeconds));
+            timeout.CancelAfter(TimeSpan.FromSeconds(timeoutSeconds));
         }
 
         using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
@@ -65,7 +74,7 @@ public sealed class BootImage : CancelableEngineTask
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            log.Message(LogImportance.High, $"DiskImageBuilder: stopped the VM after BootTimeout={TimeoutSeconds} s");
+            log.Message(LogImportance.High, $"DiskImageBuilder: stopped the VM after BootTimeout={timeoutSeconds} s");
             return;
         }
 

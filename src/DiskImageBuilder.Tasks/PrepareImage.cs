@@ -257,7 +257,8 @@ public sealed class PrepareImage : MSBuildTask
         return new SourceLocation(file, FindLine(file, pattern));
     }
 
-    private static SourceLocation PropertyLocation(string project, string property) =>
+    /// <summary>The line of the project that sets the property (0 when it is set elsewhere).</summary>
+    internal static SourceLocation PropertyLocation(string project, string property) =>
         new(project, FindLine(project, new Regex($"<{property}[\\s>]", RegexOptions.CultureInvariant)));
 
     private static int FindLine(string file, Regex pattern)

@@ -31,6 +31,21 @@ public sealed class DotnetVerbTests
         error.Text.ShouldContain(hint);
     }
 
+    [Theory]
+    [InlineData("BootMemory", "lots")]
+    [InlineData("BootTimeout", "-5")]
+    public void An_invalid_boot_number_is_DIB0021_at_the_projects_line(string property, string value)
+    {
+        using var p = ImageProject.Busybox($"<PropertyGroup>\n    <{property}>{value}</{property}>\n  </PropertyGroup>");
+
+        var error = p.Build("-t:Boot").Errors.ShouldHaveSingleItem();
+
+        error.Code.ShouldBe("DIB0021");
+        error.File.ShouldBe(p.ProjectFile);
+        error.LineNumber.ShouldBe(LineOf(p, $"<{property}>"));
+        error.Text.ShouldContain($"Invalid {property} '{value}'");
+    }
+
     [Fact]
     public void An_element_name_typo_suggests_the_nearest_name()
     {

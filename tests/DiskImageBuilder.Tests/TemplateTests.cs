@@ -6,9 +6,10 @@ namespace DiskImageBuilder.Tests;
 /// <summary>
 /// `dotnet new dibimage` and `dotnet new dibimage-app` from the packed template package, in empty
 /// folders, built against the SDK packed at the same version. Private feed, template hive and NuGet
-/// cache: nothing here touches the machine's copy of DiskImageBuilder.Sdk. Needs root.
+/// cache: nothing here touches the machine's copy of DiskImageBuilder.Sdk. Needs root and NuGet (it packs).
 /// </summary>
-[Trait(Tier.Name, Tier.Build)]
+[Collection("Heavy")]
+[Trait(Tier.Name, Tier.Heavy)]
 public sealed class TemplateTests
 {
     [Fact]

@@ -56,11 +56,11 @@ public static partial class RequestValues
             _ => throw Invalid(what, value, "true or false", location),
         };
 
-    /// <summary>A positive whole number (DIB's --max-online-resize counts filesystem blocks).</summary>
-    public static long ParseCount(string value, string what, SourceLocation? location) =>
-        long.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0
+    /// <summary>A positive whole number (DIB's --max-online-resize counts filesystem blocks); with <paramref name="allowZero"/>, 0 too.</summary>
+    public static long ParseCount(string value, string what, SourceLocation? location, bool allowZero = false) =>
+        long.TryParse(value.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && (n > 0 || allowZero)
             ? n
-            : throw Invalid(what, value, "a positive whole number", location);
+            : throw Invalid(what, value, allowZero ? "a whole number (0 or more)" : "a positive whole number", location);
 
     /// <summary>Checksum kinds, ',' separated, each md5 or sha256.</summary>
     public static IReadOnlyList<string> ParseChecksums(string value, string what, SourceLocation? location)
