@@ -214,7 +214,8 @@ public static class DiskImageCreate
         };
 
         // Element names are checked here so a typo fails before the host checks and the work directory.
-        ImageBuilder.ResolveElements(new ElementRepository(request.ElementsPath), request);
+        var resolved = ImageBuilder.ResolveElements(new ElementRepository(request.ElementsPath), request);
+        BlockDevice.BlockDeviceChoice.Choose(request.BootMode, request.Architecture, resolved, null);
         var logFile = Last(LogFile) is { } file ? Path.GetFullPath(file, context.CurrentDirectory) : null;
         return new CreateCommand(request, logFile, notes, false, false);
     }

@@ -135,6 +135,8 @@ public sealed class PrepareImage : MSBuildTask
         {
             var request = CreateRequest();
             var resolved = ImageBuilder.ResolveElements(new ElementRepository(request.ElementsPath), request);
+            // A BootMode the block-device element contradicts shows at once (also in the IDE).
+            BlockDeviceChoice.Choose(request.BootMode, request.Architecture, resolved, PropertyLocation(Path.GetFullPath(ProjectFile), "BootMode"));
             ResolvedElements = [.. resolved.Elements.Select(e =>
             {
                 var item = new TaskItem(e.Name);

@@ -78,6 +78,12 @@ public sealed class BlockDeviceTests
         var error = run.Errors.ShouldHaveSingleItem(run.Output);
         error.Code.ShouldBe(code);
         error.Text.ShouldContain(message);
+        if (code == "DIB0006")
+        {
+            error.File.ShouldBe(p.ProjectFile, "the project's BootMode or Architecture is what to change");
+        }
+
+        run.Ran("CreateImage").ShouldBeFalse("the conflict is found when the project is read");
         run.Messages.ShouldNotContain(m => m.Contains("root.d: ", StringComparison.Ordinal), "nothing runs");
     }
 

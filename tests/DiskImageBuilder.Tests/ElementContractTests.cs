@@ -203,6 +203,13 @@ public sealed class ElementContractTests
         File.Exists(p.OutputFile()).ShouldBeFalse();
         File.Exists(manifest).ShouldBeFalse();
         File.Exists(kernel).ShouldBeFalse();
+
+        // Built again from the phase snapshots (cleanup.d does not run): the files come back with them.
+        var restored = p.Build();
+        restored.Succeeded.ShouldBeTrue(restored.Output);
+        restored.Messages.ShouldContain(m => m.Contains("restored root.d", StringComparison.Ordinal) && m.Contains("cleanup.d", StringComparison.Ordinal), restored.Output);
+        File.ReadAllText(manifest).ShouldBe("manifest\n");
+        File.ReadAllText(kernel).ShouldBe("kernel\n");
     }
 
     [Fact]
@@ -278,7 +285,7 @@ public sealed class ElementContractTests
             echo beside > "$IMAGE_NAME.notes"
             """);
         t.Write("elements/probe/install.d/50-type", "#!/bin/sh\necho \"$DIB_DEFAULT_INSTALLTYPE\" > /etc/install-type\n");
-        var env = new Dictionary<string, string> { ["ELEMENTS_PATH"] = $"{Repo.TestElements}:{t.Combine("elements")}" };
+        var env = new Dictionary<string, string> { ["ELEMENTS_PATH"] = $"{Repo.TestElements}:{t.Combine("elements")}", ["DIB_IMAGE_CACHE"] = t.Combine("cache") };
         Directory.CreateDirectory(t.Combine("out"));
 
         var run = CliHost.Create(env, t.Path, "-n", "-t", "tar", "-o", "out/web.tar", "--offline", "--install-type", "package", "busybox-tree", "probe");

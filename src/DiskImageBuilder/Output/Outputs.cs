@@ -14,9 +14,11 @@ public static class Outputs
     /// next to $IMAGE_NAME (manifests' IMAGE_NAME.d/, baremetal's IMAGE_NAME.vmlinuz) besides the
     /// images themselves. They are outputs of the build, so a clean removes them.
     /// </summary>
-    public static IReadOnlyList<string> BesideImage(BuildRequest request)
+    public static IReadOnlyList<string> BesideImage(BuildRequest request) => BesideImage(PathOf(request));
+
+    /// <param name="stem">The image's path without extension (<see cref="PathOf"/>).</param>
+    public static IReadOnlyList<string> BesideImage(string stem)
     {
-        var stem = PathOf(request);
         var directory = Path.GetDirectoryName(stem)!;
         if (!Directory.Exists(directory))
         {

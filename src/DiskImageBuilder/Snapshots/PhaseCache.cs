@@ -25,6 +25,7 @@ internal sealed class PhaseCache : IDisposable
     private readonly string _hooksRoot;
     private readonly List<Layer> _chain = [];
     private Dictionary<string, string> _hooksBefore;
+    private Dictionary<string, string> _besideBefore;
     private string _upper = string.Empty;
     private int _mounts;
 
@@ -33,6 +34,7 @@ internal sealed class PhaseCache : IDisposable
         _store = store;
         _hooksRoot = hooksRoot;
         _hooksBefore = HooksCopy.Fingerprint(hooksRoot);
+        _besideBefore = BesideImageCopy.Fingerprint(image);
         _overlay = new OverlayRoot(root);
         _inputs = inputs;
         _keys = inputs.Keys();
@@ -80,12 +82,14 @@ internal sealed class PhaseCache : IDisposable
         var upperTree = Path.Combine(_upper, "tree");
         var parent = index == 0 ? null : _keys[index - 1];
         var hooksAfter = HooksCopy.Fingerprint(_hooksRoot);
+        var besideAfter = BesideImageCopy.Fingerprint(_image);
         Layer layer;
         if (!Directory.EnumerateFileSystemEntries(upperTree).Any())
         {
             // Nothing changed in the tree (a phase without scripts): an empty layer, and the mount stays as it is.
             var staged = _store.NewLayerFolder($"empty-{index}");
             HooksCopy.Save(_hooksRoot, _hooksBefore, hooksAfter, staged);
+            BesideImageCopy.Save(_image, _besideBefore, besideAfter, staged);
 
             layer = _store.Commit(_keys[index], parent, _inputs.Steps[index].Name, staged);
             _chain.Add(layer);
@@ -95,6 +99,7 @@ internal sealed class PhaseCache : IDisposable
             _overlay.KeepHardLinks(upperTree);
             _overlay.Unmount();
             HooksCopy.Save(_hooksRoot, _hooksBefore, hooksAfter, _upper);
+            BesideImageCopy.Save(_image, _besideBefore, besideAfter, _upper);
 
             layer = _store.Commit(_keys[index], parent, _inputs.Steps[index].Name, _upper);
             _chain.Add(layer);
@@ -102,6 +107,7 @@ internal sealed class PhaseCache : IDisposable
         }
 
         _hooksBefore = hooksAfter;
+        _besideBefore = besideAfter;
         SnapshotStore.Touch([layer]);
         _log.Message(LogImportance.Low, $"DiskImageBuilder: snapshot of {_inputs.Steps[index].Name} saved as {layer.Directory} ({clock.Elapsed.TotalSeconds:0.00} s)");
     }
@@ -151,9 +157,11 @@ internal sealed class PhaseCache : IDisposable
         foreach (var layer in _chain)
         {
             HooksCopy.Apply(layer.Directory, _hooksRoot);
+            BesideImageCopy.Apply(layer.Directory, _image);
         }
 
         _hooksBefore = HooksCopy.Fingerprint(_hooksRoot);
+        _besideBefore = BesideImageCopy.Fingerprint(_image);
 
         SnapshotStore.Touch(_chain);
         MountNext();
