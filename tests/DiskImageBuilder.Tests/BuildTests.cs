@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DiskImageBuilder.Hooks;
+using DiskImageBuilder.Host;
 using Shouldly;
 using Xunit;
 
@@ -397,6 +398,25 @@ public sealed class BuildTests
         new FileInfo(Path.Combine(tree, "etc/resolv.conf")).LinkTarget.ShouldBe("../run/systemd/resolve/stub-resolv.conf");
         File.ReadAllText(Path.Combine(tree, "resolv-during-build")).ShouldBe(File.ReadAllText("/etc/resolv.conf"));
         File.Exists(Path.Combine(tree, "etc/.dib-resolv.conf.orig")).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void A_folder_with_a_mount_below_it_is_never_deleted_DIB0042()
+    {
+        using var dir = new TempDir();
+        var mount = dir.Combine("work", "root", "proc");
+        Directory.CreateDirectory(mount);
+        ImageProject.Sh($"mount -t tmpfs dib-test-tmpfs '{mount}'");
+        try
+        {
+            File.WriteAllText(Path.Combine(mount, "kept"), "host data behind a mount");
+            Should.Throw<DibException>(() => HostFiles.RemoveTree(dir.Combine("work"))).Diagnostics.ShouldHaveSingleItem().Code.ShouldBe("DIB0042");
+            File.Exists(Path.Combine(mount, "kept")).ShouldBeTrue();
+        }
+        finally
+        {
+            ImageProject.Sh($"umount '{mount}'");
+        }
     }
 
     [Fact]

@@ -81,6 +81,35 @@ public sealed class DiskTests
     }
 
     [Fact]
+    public void A_previous_qcow2_changed_in_place_is_warning_DIB0062_and_the_new_image_matches_the_tree()
+    {
+        using var p = ImageProject.Busybox("<PropertyGroup><ImageFormat>qcow2;raw</ImageFormat></PropertyGroup>", """<Element Include="host-grub" /><Element Include="note" />""");
+        p.Write("elements/note/install.d/50-note", "#!/bin/sh\necho one > /etc/note\n");
+        p.Build().Succeeded.ShouldBeTrue();
+
+        // Same size and time, other bytes in its data clusters: what a tool editing the image in place leaves.
+        var qcow2 = p.OutputFile("qcow2");
+        var time = File.GetLastWriteTimeUtc(qcow2);
+        using (var f = new FileStream(qcow2, FileMode.Open, FileAccess.ReadWrite))
+        {
+            for (var at = f.Length / 2; at < f.Length - 4096; at += 65536)
+            {
+                f.Position = at;
+                f.Write(new byte[512]);
+            }
+        }
+
+        File.SetLastWriteTimeUtc(qcow2, time);
+        p.Write("elements/note/install.d/50-note", "#!/bin/sh\necho two > /etc/note\n");
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        run.Warnings.ShouldContain(w => w.Code == "DIB0062", run.Output);
+        ImageProject.Sh($"qemu-img compare -f raw -F qcow2 '{p.OutputFile("raw")}' '{qcow2}'").ShouldContain("Images are identical");
+    }
+
+    [Fact]
     public void MkfsOptions_with_extended_options_join_ours_and_the_root_stays_in_its_partition()
     {
         // mke2fs keeps only its last -E: passed as they are, these would drop the partition offset.
