@@ -34,10 +34,32 @@ internal sealed class MSBuildLog : IBuildLog
             message);
 
     public void Warning(Diagnostic d) =>
-        _log.LogWarning(null, d.Code, null, d.Location?.File, d.Location?.Line ?? 0, 0, 0, 0, "{0}", d.Message);
+        _log.LogWarning(null, d.Code, null, HelpLink(d.Code), d.Location?.File, d.Location?.Line ?? 0, 0, 0, 0, "{0}", d.Message);
 
     public void Error(Diagnostic d) =>
-        _log.LogError(null, d.Code, null, d.Location?.File, d.Location?.Line ?? 0, 0, 0, 0, "{0}", d.Message);
+        _log.LogError(null, d.Code, null, HelpLink(d.Code), d.Location?.File, d.Location?.Line ?? 0, 0, 0, 0, "{0}", d.Message);
+
+    /// <summary>
+    /// The code's entry in docs/errors.md, shipped in the SDK package two folders above the tasks
+    /// (tools/net10.0/): IDEs and the binlog viewer offer it beside the error. In a repository
+    /// checkout the tasks sit deeper, so the folders above are searched.
+    /// </summary>
+    internal static string? HelpLink(string code) =>
+        ErrorsPage.Value is { } page ? $"{new Uri(page).AbsoluteUri}#{code.ToLowerInvariant()}" : null;
+
+    private static readonly Lazy<string?> ErrorsPage = new(() =>
+    {
+        for (var dir = new DirectoryInfo(Path.GetDirectoryName(typeof(MSBuildLog).Assembly.Location)!); dir is not null; dir = dir.Parent)
+        {
+            var page = Path.Combine(dir.FullName, "docs", "errors.md");
+            if (File.Exists(page))
+            {
+                return page;
+            }
+        }
+
+        return null;
+    });
 
     /// <summary>Runs engine work, turning every way it can fail into coded errors.</summary>
     public bool Run(Action action) => Run(action, null);

@@ -64,6 +64,7 @@ public sealed class TaskTests
         e.Code.ShouldBe("DIB0021");
         e.File.ShouldBe(project);
         e.LineNumber.ShouldBe(3);
+        e.HelpLink.ShouldBe(new Uri(Path.Combine(Repo.Root, "docs", "errors.md")).AbsoluteUri + "#dib0021", "the error links to its entry in docs/errors.md");
     }
 
     private sealed class RecordingEngine : IBuildEngine
