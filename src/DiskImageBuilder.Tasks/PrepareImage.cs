@@ -164,7 +164,18 @@ public sealed class PrepareImage : MSBuildTask
         var text = new System.Text.StringBuilder();
         foreach (var f in elementFiles)
         {
-            text.Append((File.GetUnixFileMode(f) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0 ? "x " : "- ").Append(f).Append('\n');
+            // A link that leads nowhere is listed as such: the engine names it (DIB0028), and fixing it rebuilds.
+            string kind;
+            try
+            {
+                kind = (File.GetUnixFileMode(f) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0 ? "x " : "- ";
+            }
+            catch (IOException) when (new FileInfo(f).LinkTarget is not null)
+            {
+                kind = "! ";
+            }
+
+            text.Append(kind).Append(f).Append('\n');
         }
 
         foreach (var f in contentFiles)

@@ -20,7 +20,6 @@ public static class DibCodes
     public const string BadPackageInstalls = "DIB0012";
     public const string TopLevelFileReplaced = "DIB0013";
     public const string HookNameIgnored = "DIB0014";
-    public const string DanglingHook = "DIB0015";
     public const string UnknownImageFormat = "DIB0020";
     public const string InvalidProperty = "DIB0021";
     public const string InvalidBreakPoint = "DIB0022";

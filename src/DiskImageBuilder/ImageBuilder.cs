@@ -62,9 +62,20 @@ public static class ImageBuilder
             File.WriteAllText(Path.Combine(hooksRoot, HooksTree.EnvironmentDir, ImageEnvironment.InstallTypeFileName), ImageEnvironment.InstallTypeFile(request));
             var env = ImageEnvironment.ForScripts(request, elements, root, hooksRoot, lib);
             var runner = new PhaseRunner(hooks, root, env, ImageEnvironment.WorkingDirectory(request), log);
-            // DIB squashes package-installs in extra-data.d, where environment.d has been sourced.
-            var sourced = ImageEnvironment.Sourced(
-                runner.HostEnvironment(), hooks.EnvironmentFiles().Select(f => Path.Combine(hooksRoot, f)), ImageEnvironment.WorkingDirectory(request), cancellationToken);
+            // DIB squashes package-installs in extra-data.d, where environment.d has been sourced. An
+            // environment.d file that fails is left to the first hook, which names it (DIB0008), as in DIB.
+            IReadOnlyDictionary<string, string> sourced;
+            try
+            {
+                sourced = ImageEnvironment.Sourced(
+                    runner.HostEnvironment(), hooks.EnvironmentFiles().Select(f => Path.Combine(hooksRoot, f)), ImageEnvironment.WorkingDirectory(request), cancellationToken);
+            }
+            catch (DibException failed) when (failed.Diagnostics.All(d => d.Code == DibCodes.EnvironmentFilesFailed))
+            {
+                log.Message(LogImportance.Low, $"DiskImageBuilder: package-installs conditions see the unsourced environment: {failed.Message}");
+                sourced = runner.HostEnvironment();
+            }
+
             PackageInstalls.Write(hooksRoot, PackageInstalls.Squash(elements.Elements, request.Packages, request.Architecture, sourced));
 
             ImageContent.CheckCollisions(request.Files, request.Services, []);

@@ -137,14 +137,14 @@ public sealed class HooksTreeTests : IDisposable
         Directory.CreateDirectory(_dir.Combine("els/b/root.d"));
         File.CreateSymbolicLink(_dir.Combine("els/b/root.d/20-gone"), "../nowhere/20-gone");
         var shipped = Should.Throw<DibException>(() => Merge(new RecordingLog(), "b")).Diagnostics.ShouldHaveSingleItem();
-        shipped.Code.ShouldBe("DIB0015");
+        shipped.Code.ShouldBe("DIB0028");
         shipped.Location!.File.ShouldBe(_dir.Combine("els/b/root.d/20-gone"));
 
         _dir.Write("els/a/install.d/10-first", "#!/bin/sh\n");
         var tree = HooksTree.Create(_dir.Combine("hooks-a"), [Element.Load("a", _dir.Combine("els", "a"))], new RecordingLog());
         File.CreateSymbolicLink(_dir.Combine("hooks-a/install.d/30-gone"), "missing/30-gone");
         var d = Should.Throw<DibException>(() => tree.Scripts(Phase.Install)).Diagnostics.ShouldHaveSingleItem();
-        d.Code.ShouldBe("DIB0015");
+        d.Code.ShouldBe("DIB0028");
         d.Message.ShouldContain("install.d/30-gone");
         d.Message.ShouldContain(_dir.Combine("hooks-a/install.d/missing/30-gone"));
     }

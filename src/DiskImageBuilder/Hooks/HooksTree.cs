@@ -54,7 +54,7 @@ public sealed partial class HooksTree
                 if (!IsFileOrLinkToOne(source))
                 {
                     errors.Add(new Diagnostic(
-                        DibCodes.DanglingHook,
+                        DibCodes.BadHookFile,
                         $"'{relative}' of element '{element.Name}' is a symbolic link to '{new FileInfo(source).LinkTarget}', which does not exist.",
                         new SourceLocation(source)));
                     continue;
@@ -210,7 +210,7 @@ public sealed partial class HooksTree
         if (!File.Exists(target))
         {
             return new Entry(file.Name, file.FullName, source, element, false, new Diagnostic(
-                DibCodes.DanglingHook,
+                DibCodes.BadHookFile,
                 $"{phase.Name}/{file.Name} of element '{element}' is a symbolic link to '{target}', which does not exist.",
                 new SourceLocation(source)));
         }
@@ -219,7 +219,7 @@ public sealed partial class HooksTree
         if (phase.InChroot && !inTree)
         {
             return new Entry(file.Name, file.FullName, source, element, false, new Diagnostic(
-                DibCodes.DanglingHook,
+                DibCodes.BadHookFile,
                 $"{phase.Name}/{file.Name} of element '{element}' links to '{target}' outside the hooks tree, which the image cannot reach. Link inside $TMP_HOOKS_PATH (relative links work on both sides).",
                 new SourceLocation(source)));
         }
