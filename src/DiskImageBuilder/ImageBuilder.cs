@@ -28,7 +28,7 @@ public static class ImageBuilder
         RequestValues.CheckPackages(request.Packages, Where(request));
         var formats = ImageFormats.Parse(request.Formats, Where(request));
         BreakPoints.Parse(request.BreakPoints, Where(request));
-        // Validated and normalised once here; every later stage reads the request's canonical values.
+        // Normalised here; every later stage reads the request's canonical values.
         request = request with
         {
             RootFileSystem = BlockDevice.FileSystems.NormalizeType(request.RootFileSystem, Where(request)),

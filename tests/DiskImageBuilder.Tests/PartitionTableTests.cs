@@ -188,10 +188,6 @@ public sealed class PartitionTableTests
     }
 
     [Fact]
-    public void Crc32_matches_the_standard_check_value() =>
-        Crc32.Compute("123456789"u8).ShouldBe(0xCBF43926u);
-
-    [Fact]
     public void Layout_that_does_not_fit_says_how_big_the_disk_must_be()
     {
         var d = Should.Throw<DibException>(() => PartitionTable.Plan(PartitionTableType.Gpt, 64 * MiB, Layouts["uefi"].Specs, "s")).Diagnostics.ShouldHaveSingleItem();

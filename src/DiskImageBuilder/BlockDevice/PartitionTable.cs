@@ -178,7 +178,7 @@ internal static class PartitionTable
             Encoding.Unicode.GetBytes(p.Name, e[56..]);
         }
 
-        var entriesCrc = Crc32.Compute(entries);
+        var entriesCrc = System.IO.Hashing.Crc32.HashToUInt32(entries);
         var backupEntries = sectors - GptBackupSectors;
         var firstUsable = 2L + GptEntriesSectors;
         var lastUsable = LastUsableSector(PartitionTableType.Gpt, sectors);
@@ -206,7 +206,7 @@ internal static class PartitionTable
         BinaryPrimitives.WriteUInt32LittleEndian(s[88..], entriesCrc);
 
         // The header CRC covers the header with its own CRC field still zero.
-        BinaryPrimitives.WriteUInt32LittleEndian(s[16..], Crc32.Compute(s[..GptHeaderSize]));
+        BinaryPrimitives.WriteUInt32LittleEndian(s[16..], System.IO.Hashing.Crc32.HashToUInt32(s[..GptHeaderSize]));
         return h;
     }
 
