@@ -5,18 +5,6 @@ using Microsoft.Build.Locator;
 
 namespace DiskImageBuilder.Tests;
 
-internal static class ModuleSetup
-{
-    [ModuleInitializer]
-    internal static void Init()
-    {
-        if (!MSBuildLocator.IsRegistered)
-        {
-            MSBuildLocator.RegisterDefaults();
-        }
-    }
-}
-
 /// <summary>A temporary directory, deleted with everything in it.</summary>
 public sealed class TempDir : IDisposable
 {
@@ -53,36 +41,4 @@ public sealed class TempDir : IDisposable
             // A test that left a mount fails on its own assertion; never delete through a mount.
         }
     }
-}
-
-internal static class Repo
-{
-    public static readonly string Root = Find();
-
-    public static string TestElements => Path.Combine(Root, "tests", "elements");
-
-    public static string Elements => Path.Combine(Root, "elements");
-
-    public static string Sdk => Path.Combine(Root, "sdk", "Sdk");
-
-    public static string TasksAssembly => typeof(Tasks.PrepareImage).Assembly.Location;
-
-    private static string Find()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "sdk", "Sdk", "Sdk.props")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("Repository root not found above " + AppContext.BaseDirectory);
-    }
-}
-
-internal static class Resolve
-{
-    public static ResolvedElements Elements(string elementsDir, params string[] names) =>
-        ElementResolver.Resolve(new ElementRepository([elementsDir]), [.. names.Select(n => new ElementRequest(n))], skipBase: true);
 }

@@ -8,15 +8,6 @@ using Xunit;
 
 namespace DiskImageBuilder.Tests;
 
-/// <summary>Heavy tests (real Debian builds, qemu boots) run alone, after the parallel ones.</summary>
-[CollectionDefinition("Heavy", DisableParallelization = true)]
-public sealed class HeavyTests
-{
-}
-
-/// <summary>What the serial console showed.</summary>
-public sealed record BootResult(bool LoginPrompt, string? Report, TimeSpan Elapsed, string Console);
-
 /// <summary>Real Debian VM images booted under qemu (TCG) with SeaBIOS and OVMF.</summary>
 [Collection("Heavy")]
 [Trait(Tier.Name, Tier.Heavy)]

@@ -33,7 +33,7 @@ public sealed partial class DiagnosticCodeTests
     [Fact]
     public void Every_code_is_named_by_a_test()
     {
-        var tests = string.Concat(Directory.EnumerateFiles(Path.Combine(Repo.Root, "tests", "DiskImageBuilder.Tests"), "*.cs").Select(File.ReadAllText));
+        var tests = string.Concat(Directory.EnumerateFiles(Path.Combine(Repo.Root, "tests", "DiskImageBuilder.Tests"), "*.cs", SearchOption.AllDirectories).Select(File.ReadAllText));
         Codes().Where(c => !Regex.IsMatch(tests, $@"\b{c.Code}\b") && !tests.Contains($"DibCodes.{c.Name}", StringComparison.Ordinal))
             .Select(c => $"{c.Code} {c.Name}")
             .ShouldBeEmpty("write a test that makes the engine raise these");

@@ -2,12 +2,6 @@ using DiskImageBuilder.Cli;
 
 namespace DiskImageBuilder.Tests;
 
-/// <summary>What a command printed and returned.</summary>
-public sealed record CliRun(int ExitCode, string Out, string Error)
-{
-    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}\n--- stderr\n{Error}";
-}
-
 /// <summary>Runs the CLI commands in-process through their entry method, with their own environment and captured output.</summary>
 internal static class CliHost
 {

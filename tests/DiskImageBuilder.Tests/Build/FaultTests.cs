@@ -1,0 +1,232 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using DiskImageBuilder.Host;
+using DiskImageBuilder.Request;
+using Shouldly;
+using Xunit;
+
+namespace DiskImageBuilder.Tests;
+
+/// <summary>
+/// Fault injection: signals and kills at a running hook, from outside, as a terminal, a CI runner
+/// or an IDE sends them. Each case checks what the build left: exit code, DIB0041, processes,
+/// mounts, loop devices, the work directory, partial outputs, the previous image, the next build.
+/// </summary>
+[Collection("Heavy")]
+[Trait("Category", "Faults")]
+[Trait(Tier.Name, Tier.Build)]
+public sealed class FaultTests
+{
+    /// <summary>An install.d hook (inside the image, with its mounts) that hangs while DIB_FAULT_HANG is set.</summary>
+    private static ImageProject HangingProject(string marker)
+    {
+        var p = ImageProject.Busybox(elements: """<Element Include="fault" />""");
+        p.Write("elements/fault/install.d/50-hang", $"#!/bin/sh\nif [ -n \"${{DIB_FAULT_HANG:-}}\" ]; then sleep {marker}1 & sleep {marker}2; fi\necho built > /fault-built\n");
+        return p;
+    }
+
+    [Theory]
+    [InlineData("TERM", false)]
+    [InlineData("TERM", true)]
+    [InlineData("INT", false)]
+    [InlineData("INT", true)]
+    [InlineData("HUP", false)]
+    [InlineData("HUP", true)]
+    public void A_signal_to_dotnet_build_or_its_process_group_cancels_with_DIB0041_and_leaves_nothing(string signal, bool toGroup)
+    {
+        var marker = $"70{(toGroup ? 2 : 1)}{Array.IndexOf(["TERM", "INT", "HUP"], signal)}";
+        using var p = HangingProject(marker);
+        p.Build().Succeeded.ShouldBeTrue();
+        var previous = Fingerprint(p.OutputFile());
+
+        p.Environment["DIB_FAULT_HANG"] = "1";
+        var run = Signalled.Build(p, $"sleep {marker}2", signal, toGroup);
+
+        run.ExitCode.ShouldNotBe(0, run.ToString());
+        run.Output.ShouldContain("error DIB0041", Case.Sensitive, run.ToString());
+        run.Output.ShouldContain($"cancelled by SIG{signal}", Case.Sensitive, run.ToString());
+        LastError(run.Output).ShouldContain("DIB0041", Case.Sensitive, "a cancellation is not reported as the failure of something else");
+        Leaks.Of(p, run).ShouldBeEmpty();
+        Fingerprint(p.OutputFile()).ShouldBe(previous, "the previous image is left as it was");
+
+        p.Environment.Remove("DIB_FAULT_HANG");
+        var next = p.Build();
+        next.Succeeded.ShouldBeTrue(next.Output);
+        next.Ran("CreateImage").ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Only_dotnet_killed_with_SIGKILL_takes_every_hook_process_with_it_also_a_PID_1_that_ignores_SIGTERM()
+    {
+        using var p = ImageProject.Busybox(elements: """<Element Include="fault" />""");
+
+        // exec: the long command becomes PID 1 of the hook's PID namespace, where SIGTERM is ignored.
+        p.Write("elements/fault/install.d/50-hang", "#!/bin/sh\nsleep 7031 &\nexec sleep 7032\n");
+        var run = Signalled.Build(p, "sleep 7032", "KILL", toGroup: false);
+
+        run.ExitCode.ShouldBe(137);
+        Leaks.Processes(run).ShouldBeEmpty("every process the build started dies with dotnet (parent-death signal)");
+        Leaks.Mounts(p).ShouldBeEmpty();
+
+        File.Delete(p.Combine("elements/fault/install.d/50-hang"));
+        var next = p.Build();
+        next.Succeeded.ShouldBeTrue(next.Output);
+        Directory.Exists(p.Combine("obj/Debug/dib/work")).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void A_host_side_hook_dies_with_dotnet_too()
+    {
+        using var p = ImageProject.Busybox(elements: """<Element Include="fault" />""");
+        p.Write("elements/fault/extra-data.d/50-hang", "#!/bin/bash\nsleep 7041 &\nsleep 7042\n");
+        var run = Signalled.Build(p, "sleep 7042", "KILL", toGroup: false);
+
+        run.ExitCode.ShouldBe(137);
+        Leaks.Processes(run).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void SIGTERM_to_the_cli_cancels_with_DIB0041_and_a_non_zero_exit()
+    {
+        using var p = HangingProject("705");
+        var cli = Path.Combine(Repo.Root, "artifacts", "bin", "DiskImageBuilder.Cli", "debug", "DiskImageBuilder.Cli");
+        File.Exists(cli).ShouldBeTrue(cli);
+        var psi = new ProcessStartInfo("setsid")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = p.Dir,
+        };
+        foreach (var a in (string[])[cli, "-n", "-t", "tar", "-o", "out/image", "busybox-tree", "fault"])
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        psi.Environment["ELEMENTS_PATH"] = $"{Repo.TestElements}:{p.Combine("elements")}";
+        psi.Environment["DIB_IMAGE_CACHE"] = p.Combine("cache");
+        psi.Environment["DIB_FAULT_HANG"] = "1";
+        var run = Signalled.Run(psi, "sleep 7052", "TERM", toGroup: true);
+
+        run.ExitCode.ShouldNotBe(0, run.ToString());
+        LastError(run.Output).ShouldContain("DIB0041", Case.Sensitive, run.ToString());
+        run.Output.ShouldContain("cancelled by SIGTERM", Case.Sensitive, run.ToString());
+        Leaks.Processes(run).ShouldBeEmpty();
+        Leaks.Mounts(p).ShouldBeEmpty();
+        (Directory.Exists(p.Combine("out")) ? Directory.EnumerateFiles(p.Combine("out")) : []).ShouldBeEmpty("no partial output");
+    }
+
+    [Fact]
+    public void A_second_build_of_the_same_image_waits_for_the_first_or_fails_at_once_with_ImageLockTimeout_0()
+    {
+        using var p = HangingProject("706");
+        p.Build().Succeeded.ShouldBeTrue();
+        var hanging = new Dictionary<string, string>(p.Environment) { ["DIB_FAULT_HANG"] = "1" };
+        using var first = Process.Start(Dotnet.StartInfo(p.ProjectFile, hanging, ["-nr:false", "-tl:off", "-v:m"], ownSession: true))!;
+        try
+        {
+            SpinWait.SpinUntil(() => Tree.Descendants(first.Id).Any(d => d.Command.Contains("sleep 7062", StringComparison.Ordinal)), TimeSpan.FromMinutes(3)).ShouldBeTrue();
+
+            var refused = p.Build("-p:ImageLockTimeout=0");
+            refused.Succeeded.ShouldBeFalse();
+            refused.Errors.Select(e => e.Code).ShouldBe(["DIB0045"], refused.Output);
+            refused.Errors[0].Text.ShouldContain($"process {first.Id}");
+            Tree.Descendants(first.Id).ShouldContain(d => d.Command.Contains("sleep 7062", StringComparison.Ordinal), "the first build goes on undisturbed");
+
+            // The second build waits (and says so) until the first ends: here, cancelled.
+            var output = new StringBuilder();
+            using var second = new Process { StartInfo = Dotnet.StartInfo(p.ProjectFile, p.Environment, ["-nr:false", "-tl:off", "-v:m"], ownSession: true) };
+            second.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+            second.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+            second.Start();
+            second.BeginOutputReadLine();
+            second.BeginErrorReadLine();
+            string Said() { lock (output) { return output.ToString(); } }
+            SpinWait.SpinUntil(() => second.HasExited || Said().Contains("DiskImageBuilder: waiting for another build of ", StringComparison.Ordinal), TimeSpan.FromMinutes(3))
+                .ShouldBeTrue();
+            second.HasExited.ShouldBeFalse(Said());
+            ImageProject.Sh($"kill -TERM {first.Id}");
+            second.WaitForExit(TimeSpan.FromMinutes(3)).ShouldBeTrue(Said());
+            second.WaitForExit();
+            second.ExitCode.ShouldBe(0, Said());
+            first.WaitForExit(TimeSpan.FromMinutes(1)).ShouldBeTrue();
+            first.ExitCode.ShouldNotBe(0);
+            Leaks.Mounts(p).ShouldBeEmpty();
+            File.ReadAllText(Path.Combine(p.Extract(), "fault-built")).ShouldBe("built\n");
+        }
+        finally
+        {
+            if (!first.HasExited)
+            {
+                first.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    [Fact]
+    public void ImageLockTimeout_that_is_not_a_number_is_DIB0021()
+    {
+        using var p = ImageProject.Busybox();
+        var run = p.Build("-p:ImageLockTimeout=soon");
+        run.Succeeded.ShouldBeFalse();
+        run.Errors.ShouldContain(e => e.Code == "DIB0021" && e.Text.Contains("ImageLockTimeout", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_snapshot_file_changed_in_place_without_a_size_change_is_caught_and_its_phase_runs_again()
+    {
+        using var p = ImageProject.Busybox(elements: """<Element Include="fault" />""");
+        p.Write("elements/fault/install.d/50-write", "#!/bin/sh\necho original-content > /fault-file\n");
+        p.Build().Succeeded.ShouldBeTrue();
+        var changed = Directory.EnumerateFiles(p.Combine("cache", "phases", "layers"), "fault-file", SearchOption.AllDirectories).ShouldHaveSingleItem();
+        var (time, size) = (File.GetLastWriteTimeUtc(changed), new FileInfo(changed).Length);
+        File.WriteAllText(changed, "damaged-content!\n");
+        File.SetLastWriteTimeUtc(changed, time);
+        new FileInfo(changed).Length.ShouldBe(size);
+
+        var again = p.Build("-t:Rebuild");
+
+        again.Succeeded.ShouldBeTrue(again.Output);
+        again.Warnings.ShouldContain(w => w.Code == "DIB0061" && w.Text.Contains("content of its files differs", StringComparison.Ordinal), again.Output);
+        File.ReadAllText(Path.Combine(p.Extract(), "fault-file")).ShouldBe("original-content\n");
+    }
+
+    [Fact]
+    public void An_image_hook_cannot_write_host_sysctls_set_the_host_name_or_get_module_loading_or_clock_capabilities()
+    {
+        using var p = ImageProject.Busybox(elements: """<Element Include="probe" />""");
+        p.Write("elements/probe/install.d/50-probe", """
+            #!/bin/sh
+            if echo 1 > /proc/sys/vm/drop_caches 2>/dev/null; then echo sysctl=written; else echo sysctl=refused; fi
+            hostname dib-probe-host && echo "hostname=$(hostname)"
+            grep CapBnd /proc/self/status
+            """);
+        var hostName = File.ReadAllText("/proc/sys/kernel/hostname");
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        string Said(string key) => run.Messages.Single(m => m.Contains($"] {key}", StringComparison.Ordinal)).Split("] ")[1];
+        Said("sysctl=").ShouldBe("sysctl=refused");
+        Said("hostname=").ShouldBe("hostname=dib-probe-host", "the script has a host name of its own");
+        File.ReadAllText("/proc/sys/kernel/hostname").ShouldBe(hostName, "the host's name is untouched");
+        var bounding = Convert.ToUInt64(Said("CapBnd:").Split('\t', ' ').Last(), 16);
+        foreach (var (cap, bit) in new[] { ("CAP_SYS_MODULE", 16), ("CAP_SYS_RAWIO", 17), ("CAP_SYS_BOOT", 22), ("CAP_SYS_TIME", 25) })
+        {
+            (bounding & (1UL << bit)).ShouldBe(0UL, cap);
+        }
+
+        foreach (var (cap, bit) in new[] { ("CAP_CHOWN", 0), ("CAP_DAC_OVERRIDE", 1), ("CAP_SETUID", 7), ("CAP_SYS_CHROOT", 18), ("CAP_SYS_ADMIN", 21), ("CAP_MKNOD", 27) })
+        {
+            (bounding & (1UL << bit)).ShouldNotBe(0UL, $"{cap}: package installs need it");
+        }
+    }
+
+    private static string LastError(string output) =>
+        output.Split('\n').LastOrDefault(l => l.Contains("error DIB", StringComparison.Ordinal)) ?? "(no error)";
+
+    private static string Fingerprint(string file) =>
+        $"{File.GetLastWriteTimeUtc(file):O} {Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(file)))}";
+}

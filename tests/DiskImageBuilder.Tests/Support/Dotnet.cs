@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Text;
+using DiskImageBuilder.Elements;
+using DiskImageBuilder.Host;
+using DiskImageBuilder.Output;
+using Microsoft.Build.Logging.StructuredLogger;
+
+namespace DiskImageBuilder.Tests;
+
+/// <summary>Runs `dotnet build` out of process, as a user would, and reads its binlog.</summary>
+public static class Dotnet
+{
+    public static BuildRun Build(string project, string binlog, IReadOnlyDictionary<string, string>? environment, Action<Process>? whileRunning, params string[] args) =>
+        Verb("build", project, binlog, environment, whileRunning, args);
+
+    /// <summary>`dotnet VERB project` (build, publish, pack: the verbs that take MSBuild's switches).</summary>
+    public static BuildRun Verb(string verb, string project, string binlog, IReadOnlyDictionary<string, string>? environment, Action<Process>? whileRunning, params string[] args)
+    {
+        var psi = StartInfo(project, environment, ["-nr:false", "-tl:off", $"-bl:{binlog}", .. args], verb: verb);
+        var output = new StringBuilder();
+        using var p = new Process { StartInfo = psi };
+        p.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        p.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
+        p.Start();
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        try
+        {
+            whileRunning?.Invoke(p);
+        }
+        catch
+        {
+            // A failed check must not leave the build running behind the test.
+            p.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        if (!p.WaitForExit(TimeSpan.FromMinutes(20)))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException("dotnet build did not finish in 20 minutes:\n" + output);
+        }
+
+        p.WaitForExit();
+        return new BuildRun(p.ExitCode, output.ToString(), BinaryLog.ReadBuild(binlog));
+    }
+
+    /// <summary>`dotnet VERB PROJECT ARGS` (build by default) with <paramref name="environment"/> added, output redirected; <paramref name="ownSession"/>: in a session (and process group) of its own, as a terminal or CI runner starts it.</summary>
+    public static ProcessStartInfo StartInfo(string project, IReadOnlyDictionary<string, string>? environment, string[] args, bool ownSession = false, string verb = "build")
+    {
+        var psi = new ProcessStartInfo(ownSession ? "setsid" : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(project)!,
+        };
+        foreach (var a in (string[])[.. ownSession ? ["dotnet"] : Array.Empty<string>(), verb, project, .. args])
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        // The Locator points these at the SDK for our process; a child `dotnet build` must pick its own.
+        foreach (var v in (string[])["MSBUILD_EXE_PATH", "MSBuildExtensionsPath", "MSBuildSDKsPath"])
+        {
+            psi.Environment.Remove(v);
+        }
+
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[k] = v;
+        }
+
+        psi.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        psi.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
+        psi.Environment["DOTNET_NOLOGO"] = "1";
+        return psi;
+    }
+}

@@ -1,0 +1,22 @@
+using Shouldly;
+using Xunit;
+
+namespace DiskImageBuilder.Tests;
+
+/// <summary>
+/// Test tiers, a trait on every test class, so a run can choose by speed and needs:
+/// `dotnet test --filter Tier=Unit` (eng/test.sh --fast) runs in seconds without root.
+/// </summary>
+internal static class Tier
+{
+    public const string Name = "Tier";
+
+    /// <summary>In-process, no root, no image build: seconds.</summary>
+    public const string Unit = "Unit";
+
+    /// <summary>Builds small images on the offline busybox tree: root, namespaces, minutes.</summary>
+    public const string Build = "Build";
+
+    /// <summary>Real Debian trees from the mirror and qemu boots: root, the mirror, many minutes. Runs alone (the Heavy collection).</summary>
+    public const string Heavy = "Heavy";
+}
