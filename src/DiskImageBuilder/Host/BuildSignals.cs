@@ -20,6 +20,9 @@ public static class BuildSignals
     /// <summary>How long an exit forced by someone else waits for the builds to unwind.</summary>
     private static readonly TimeSpan UnwindLimit = TimeSpan.FromMinutes(2);
 
+    /// <summary>How long an exit forced by someone else leaves the loggers to write the build's last messages.</summary>
+    private static readonly TimeSpan LoggerGrace = TimeSpan.FromSeconds(1.5);
+
     private static readonly object Gate = new();
     private static readonly List<Scope> Running = [];
     private static PosixSignalRegistration[]? _registrations;
@@ -134,6 +137,10 @@ public static class BuildSignals
             scope.Ended.Wait(deadline - DateTime.UtcNow is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
         }
 
+        // The build's last error (DIB0041) was handed to MSBuild's loggers as its scope ended; they
+        // write on a thread of their own, and the exit must not overtake them (seen: exit 143 with
+        // the error never printed).
+        Thread.Sleep(LoggerGrace);
         Environment.ExitCode = ExitCodeFor(_lastSignal ?? PosixSignal.SIGTERM);
     }
 

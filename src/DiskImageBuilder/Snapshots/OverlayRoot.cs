@@ -66,8 +66,38 @@ internal sealed class OverlayRoot : IDisposable
         // index=on keeps hard links whole when one name of a lower file is copied up (see
         // KeepHardLinks); no redirects or metacopy: each layer holds whole files, on its own.
         var options = $"lowerdir={string.Join(':', lowers)},upperdir={upper},workdir={work},index=on,redirect_dir=off,metacopy=off";
-        InNamespace("mount", "-t", "overlay", "dib-phase-cache", "-o", options, _mountPoint);
+        for (var attempt = 1; ; attempt++)
+        {
+            InNamespace("mount", "-t", "overlay", "dib-phase-cache", "-o", options, _mountPoint);
+            if (LeakedIntoOurs().Count == 0)
+            {
+                break;
+            }
+
+            // Seen on a loaded host (two test suites at once): the mount landed in this process's
+            // namespace, the host's, instead of the holder's. Take it back and try again; never
+            // build on a tree the host can see.
+            RemoveLeaked();
+            if (attempt == 3)
+            {
+                throw new DibException(DibCodes.PhaseCacheUnavailable, $"The overlay for the image tree kept appearing in the host's mount table instead of the build's own namespace ({_mountPoint}).");
+            }
+
+            Thread.Sleep(200 * attempt);
+        }
+
         Mounted = true;
+    }
+
+    /// <summary>Mounts at or below the tree in this process's own namespace: there should be none.</summary>
+    private IReadOnlyList<string> LeakedIntoOurs() => HostFiles.MountsUnder(_mountPoint);
+
+    private void RemoveLeaked()
+    {
+        foreach (var mount in LeakedIntoOurs().OrderByDescending(m => m.Length))
+        {
+            ProcessRunner.Run(new ProcessSpec("umount", ["-l", "--", mount]), null, CancellationToken.None);
+        }
     }
 
     public void Unmount()
@@ -135,6 +165,9 @@ internal sealed class OverlayRoot : IDisposable
         {
             // The namespace, and any mount left in it, ends with its last process.
             _holder.Dispose();
+
+            // And nothing of the tree stays in the host's mount table, however it got there.
+            RemoveLeaked();
         }
     }
 

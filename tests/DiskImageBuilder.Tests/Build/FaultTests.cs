@@ -37,7 +37,8 @@ public sealed class FaultTests
     {
         var marker = $"70{(toGroup ? 2 : 1)}{Array.IndexOf(["TERM", "INT", "HUP"], signal)}";
         using var p = HangingProject(marker);
-        p.Build().Succeeded.ShouldBeTrue();
+        var first = p.Build();
+        first.Succeeded.ShouldBeTrue(first.Output);
         var previous = Fingerprint(p.OutputFile());
 
         p.Environment["DIB_FAULT_HANG"] = "1";
