@@ -142,7 +142,9 @@ internal sealed class SnapshotStore : IDisposable
     /// </summary>
     public (int Layers, long Evicted, long Kept)? Evict(long maxBytes)
     {
-        if (!_shared.TryUpgrade())
+        // Another build reading the cache keeps its layers: eviction waits a moment, then leaves it
+        // to a later build (a lone build under load once failed the first try).
+        if (!SpinWait.SpinUntil(_shared.TryUpgrade, TimeSpan.FromSeconds(2)))
         {
             return null;
         }
