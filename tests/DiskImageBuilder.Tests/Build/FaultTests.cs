@@ -225,6 +225,55 @@ public sealed class FaultTests
         }
     }
 
+    [Fact]
+    public void The_double_chroot_escape_and_sysctl_writes_from_install_d_reach_nothing_of_the_host()
+    {
+        var marker = $"/tmp/dib-escape-{Guid.NewGuid():N}";
+        using var p = ImageProject.Busybox(elements: """<Element Include="probe" />""");
+        p.Environment["DIB_DEV_PROBE_MARKER"] = marker;
+
+        // Busybox's chroot always changes into the new root; perl's does not, as the escape needs.
+        p.Write("elements/probe/root.d/60-perl", """
+            #!/bin/bash
+            set -eu -o pipefail
+            for f in /usr/bin/perl $(ldd /usr/bin/perl | grep -o '/[^ ]*'); do
+              mkdir -p "$TARGET_ROOT$(dirname "$f")"
+              cp -L "$f" "$TARGET_ROOT$f"
+            done
+            """);
+        var swappiness = File.ReadAllText("/proc/sys/vm/swappiness").Trim();
+        var other = swappiness == "17" ? "18" : "17";
+        p.Write("elements/probe/install.d/50-escape", $$"""
+            #!/bin/sh
+            LC_ALL=C perl -e 'mkdir "/jail"; chroot "/jail" or die "chroot: $!"; chdir ".." for 1 .. 64; chroot "." or die "chroot .: $!";
+              open(my $f, ">", $ENV{DIB_DEV_PROBE_MARKER}) or die "open: $!"; print $f "escaped\n"; close $f;
+              opendir(my $d, "/"); print "escape-root: ", join(" ", sort grep { !/^[.]/ } readdir $d), "\n"'
+            if echo {{other}} > /proc/sys/vm/swappiness; then echo sysctl-echo=written; else echo sysctl-echo=refused; fi
+            if sysctl -w vm.swappiness={{other}}; then echo sysctl-w=written; else echo sysctl-w=refused; fi
+            """);
+
+        try
+        {
+            var run = p.Build();
+
+            run.Succeeded.ShouldBeTrue(run.Output);
+            string Said(string key) => run.Messages.Single(m => m.Contains($"] {key}", StringComparison.Ordinal)).Split("] ")[1];
+            File.Exists(marker).ShouldBeFalse("the escape wrote on the host");
+            var image = p.Extract();
+            File.ReadAllText(image + marker).ShouldBe("escaped\n", "the escape ran, chroot and all, and found only the image");
+            var top = Directory.EnumerateFileSystemEntries(image).Select(Path.GetFileName).Order(StringComparer.Ordinal);
+            Said("escape-root:").ShouldBe($"escape-root: {string.Join(' ', top)}", "what the escape sees as / is the image's root");
+            Said("sysctl-echo=").ShouldBe("sysctl-echo=refused");
+            Said("sysctl-w=").ShouldBe("sysctl-w=refused");
+            File.ReadAllText("/proc/sys/vm/swappiness").Trim().ShouldBe(swappiness);
+        }
+        finally
+        {
+            File.Delete(marker);
+            File.WriteAllText("/proc/sys/vm/swappiness", swappiness);
+        }
+    }
+
     private static string LastError(string output) =>
         output.Split('\n').LastOrDefault(l => l.Contains("error DIB", StringComparison.Ordinal)) ?? "(no error)";
 
