@@ -68,7 +68,7 @@ ready() {
     hook) pgrep -f "sleep 7992" > /dev/null ;;
     save) [ -n "$(find "$d/cache/phases/staging" -name fault-ready 2>/dev/null)" ] \
             && ! pgrep -f "install.d/50-hang" > /dev/null \
-            && [ -z "$(find "$d/cache/phases/layers" -name fault-big 2>/dev/null)" ] ;;
+            && [ -z "$(find "$d/cache/phases/layers" -name fault-big -newer "$dir/start" 2>/dev/null)" ] ;;
     disk) [ -s "$d/bin/Debug/image.qcow2.partial" ] ;;
   esac
 }
@@ -98,14 +98,22 @@ for c in "${cases[@]}"; do
   d=$dir/$stage
   out=$(find "$d/bin/Debug" -maxdepth 1 -name 'image.*' ! -name '*.partial' | head -1)
   before=$(sha256sum "$out")
-  (cd "$d" && DIB_FAULT_HANG=1 exec setsid dotnet build image.dibproj -nr:false -tl:off -v:m > "$dir/run.log" 2>&1) &
+  touch "$dir/start"
+  # A value of its own each run: a snapshot an earlier case saved never stands in for this run's hook.
+  (cd "$d" && DIB_FAULT_HANG="$c-$(date +%s%N)" exec setsid dotnet build image.dibproj -nr:false -tl:off -v:m > "$dir/run.log" 2>&1) &
   launcher=$!
   pid=""
   for _ in $(seq 3000); do
     pid=$(pgrep -f "dotnet build image.dibproj -nr:false" | head -1 || true)
     [ -n "$pid" ] && ready "$stage" && break
+    pid=""
     sleep 0.05
   done
+  if [ -z "$pid" ]; then
+    printf '%-16s the %s stage was not reached\n' "$c" "$stage"
+    wait "$launcher" || true
+    continue
+  fi
   tree=$(descendants "$pid")
   if [ "$target" = group ]; then kill -"$sig" -- "-$pid"; else kill -"$sig" "$pid"; fi
   set +e; wait "$launcher"; code_exit=$?; set -e
