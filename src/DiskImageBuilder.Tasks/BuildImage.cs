@@ -16,6 +16,12 @@ public sealed class BuildImage : CancelableEngineTask
     /// </summary>
     public string? LockTimeout { get; set; }
 
+    /// <summary>
+    /// The &lt;ImageEnvironment&gt; items, as PrepareImage got them: the values of secret-looking
+    /// variables are not in the request file and are collected again here, with the environment.
+    /// </summary>
+    public ITaskItem[] ImageEnvironment { get; set; } = [];
+
     /// <summary>Where to list the files hooks wrote beside the image (IMAGE_NAME.d/…), one a line, for FileWrites.</summary>
     public string? BesideImageList { get; set; }
 
@@ -32,7 +38,7 @@ public sealed class BuildImage : CancelableEngineTask
 
     private protected override void Run(MSBuildLog log, CancellationToken cancellationToken)
     {
-        var request = BuildRequest.FromJson(File.ReadAllText(RequestFile));
+        var request = BuildRequest.FromJson(File.ReadAllText(RequestFile)).WithSecrets(PrepareImage.CallerEnvironment(ImageEnvironment));
         if (!string.IsNullOrWhiteSpace(LockTimeout))
         {
             request = request with { LockTimeoutSeconds = RequestValues.ParseLockTimeout(LockTimeout, "ImageLockTimeout", request.ProjectFile is null ? null : new SourceLocation(request.ProjectFile)) };

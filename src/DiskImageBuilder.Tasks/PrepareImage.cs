@@ -150,7 +150,7 @@ public sealed class PrepareImage : MSBuildTask
             ContentFiles = [.. request.Files.Select(f => (ITaskItem)new TaskItem(f.Source))];
             ImageOutputs = [.. request.OutputPaths().Select(p => (ITaskItem)new TaskItem(p))];
             ChecksumFiles = [.. request.ChecksumPaths().Select(p => (ITaskItem)new TaskItem(p))];
-            WriteIfChanged(RequestFile, request.ToJson());
+            WriteIfChanged(RequestFile, request.WithoutSecrets().ToJson());
             if (!Blank(InputsFile))
             {
                 WriteIfChanged(InputsFile!, InputsList(ElementFiles.Select(i => i.ItemSpec), ContentFiles.Select(i => i.ItemSpec)));
@@ -191,8 +191,6 @@ public sealed class PrepareImage : MSBuildTask
         var project = Path.GetFullPath(ProjectFile);
         var searchPath = RequestValues.SearchPath(
             ElementsPath.Select(i => i.GetMetadata("FullPath")), Environment.GetEnvironmentVariable("ELEMENTS_PATH"), ElementsDirectory);
-        var callingEnv = RequestValues.ProcessEnvironment();
-        var explicitEnv = ImageEnvironment.Select(i => new KeyValuePair<string, string>(i.ItemSpec, i.GetMetadata("Value")));
 
         var (files, services) = Content(project);
         var formats = string.IsNullOrWhiteSpace(ImageFormat) ? [ImageFormats.Default] : new[] { ImageFormat! };
@@ -208,7 +206,7 @@ public sealed class PrepareImage : MSBuildTask
             DistroRelease = string.IsNullOrWhiteSpace(DistroRelease) ? null : DistroRelease.Trim(),
             SkipBaseElement = Flag(SkipBaseElement, false, project, "SkipBaseElement"),
             Packages = [.. Packages.Select(p => p.ItemSpec)],
-            Environment = DiskImageBuilder.Hooks.ImageEnvironment.Collect(callingEnv, explicitEnv),
+            Environment = CallerEnvironment(ImageEnvironment),
             Files = files,
             Services = services,
             OutputDirectory = Path.GetFullPath(OutputDirectory),
@@ -256,6 +254,11 @@ public sealed class PrepareImage : MSBuildTask
         return (files, services);
     }
 
+    /// <summary>DIB_* and proxy variables of this build's environment, overridden by ImageEnvironment items.</summary>
+    internal static Dictionary<string, string> CallerEnvironment(ITaskItem[] items) =>
+        DiskImageBuilder.Hooks.ImageEnvironment.Collect(
+            RequestValues.ProcessEnvironment(), items.Select(i => new KeyValuePair<string, string>(i.ItemSpec, i.GetMetadata("Value"))));
+
     private static bool Blank(string? value) => string.IsNullOrWhiteSpace(value);
 
     private static bool Flag(string? value, bool fallback, string project, string property) =>
@@ -294,15 +297,28 @@ public sealed class PrepareImage : MSBuildTask
         return 0;
     }
 
+    /// <summary>Writes only a changed file, readable by its owner only (the request names hosts, paths and variables).</summary>
     private static void WriteIfChanged(string path, string content)
     {
+        const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         if (File.Exists(path) && File.ReadAllText(path) == content)
         {
+            if (File.GetUnixFileMode(path) != OwnerOnly)
+            {
+                File.SetUnixFileMode(path, OwnerOnly);
+            }
+
             return;
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        File.WriteAllText(path, content);
+        using (var stream = new FileStream(path, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = OwnerOnly }))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.Write(content);
+        }
+
+        File.SetUnixFileMode(path, OwnerOnly);
     }
 }
 

@@ -37,6 +37,13 @@ public sealed record BuildRequest
     /// <summary>DIB_* (and other) variables every hook script sees.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// Variables of <see cref="Environment"/> whose names look like secrets, with the SHA-256 of
+    /// their values in place of the values, in the request file (see <see cref="WithoutSecrets"/>).
+    /// Empty in a request that carries the values.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> SecretHashes { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Files copied into the image after install.d (ImageFile items, published apps).</summary>
     public IReadOnlyList<ImageFileRequest> Files { get; init; } = [];
 
@@ -140,6 +147,55 @@ public sealed record BuildRequest
 
     /// <summary>The checksum files written beside the outputs (DIB's --checksum).</summary>
     public IReadOnlyList<string> ChecksumPaths() => [.. OutputPaths().SelectMany(o => Checksums.Select(c => $"{o}.{c}"))];
+
+    /// <summary>
+    /// The request as the request file holds it: secret-looking variables leave
+    /// <see cref="Environment"/> and only their hashes stay, so a changed value still changes the file
+    /// (and rebuilds) while the value itself never sits in obj/.
+    /// </summary>
+    public BuildRequest WithoutSecrets()
+    {
+        var secrets = Environment.Where(e => ImageEnvironment.LooksSecret(e.Key)).ToList();
+        return this with
+        {
+            Environment = Environment.Where(e => !ImageEnvironment.LooksSecret(e.Key)).ToDictionary(StringComparer.Ordinal),
+            SecretHashes = new SortedDictionary<string, string>(
+                secrets.ToDictionary(e => e.Key, e => SecretHash(e.Value), StringComparer.Ordinal), StringComparer.Ordinal),
+        };
+    }
+
+    /// <summary>
+    /// The request with the values of <see cref="SecretHashes"/> taken from <paramref name="values"/>
+    /// (the build's environment and ImageEnvironment items, collected again at build time); a value
+    /// that is missing or differs from its hash is DIB0047.
+    /// </summary>
+    public BuildRequest WithSecrets(IReadOnlyDictionary<string, string> values)
+    {
+        if (SecretHashes.Count == 0)
+        {
+            return this;
+        }
+
+        var environment = new Dictionary<string, string>(Environment, StringComparer.Ordinal);
+        foreach (var (name, hash) in SecretHashes)
+        {
+            if (!values.TryGetValue(name, out var value) || SecretHash(value) != hash)
+            {
+                throw new DibException(
+                    DibCodes.SecretChanged,
+                    $"{name} {(value is null ? "is no longer set" : "has another value")} at build time than when the request was prepared; "
+                    + "its value is kept out of the request file and read again from the build's environment. Set it the same way for the whole build.",
+                    ProjectFile is null ? null : new SourceLocation(ProjectFile));
+            }
+
+            environment[name] = value;
+        }
+
+        return this with { Environment = environment, SecretHashes = new Dictionary<string, string>() };
+    }
+
+    private static string SecretHash(string value) =>
+        "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(value)));
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 

@@ -38,6 +38,15 @@ public static class DibCodes
     public const string StoppedAtBreakPoint = "DIB0044";
     public const string ImageLocked = "DIB0045";
     public const string HostFileError = "DIB0046";
+
+    /// <summary>A secret-looking variable's value at build time is not the one the request file recorded (as a hash).</summary>
+    public const string SecretChanged = "DIB0047";
+
+    /// <summary>ImageSize beyond what the partition table (MBR: 2 TiB) or the root filesystem can address; checked before any work.</summary>
+    public const string DiskTooLarge = "DIB0048";
+
+    /// <summary>ImageSize larger than the largest file the host's filesystem holds where the disk is assembled or written.</summary>
+    public const string HostCannotHoldDisk = "DIB0049";
     public const string OutputFailed = "DIB0050";
     public const string PhaseCacheUnavailable = "DIB0060";
     public const string SnapshotInvalid = "DIB0061";

@@ -42,6 +42,7 @@ public static class ImageBuilder
         HookChecks.Check(elements.Elements);
         HostTools.CheckRoot();
         HostTools.Check(HostTools.Engine.Concat(elements.Elements.SelectMany(e => e.HostTools())).Concat(BlockDevice.DiskImage.HostTools(formats, request.BootMode, request.RootFileSystem)));
+        BlockDevice.DiskLimits.Check(request, formats, Where(request));
 
         // Before the work directory is touched: a second build of this image would delete the first's tree.
         using var imageLock = ImageLock.Take(request, log, cancellationToken);

@@ -11,6 +11,17 @@ public static class ImageEnvironment
         ["http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"];
 
     /// <summary>
+    /// Names that look like they hold a secret (as the manifests element judges them): their values
+    /// stay out of files the build writes outside the image (obj/…/request.json).
+    /// </summary>
+    public static bool LooksSecret(string name)
+    {
+        var upper = name.ToUpperInvariant();
+        return upper.Contains("PASSWORD", StringComparison.Ordinal) || upper.Contains("TOKEN", StringComparison.Ordinal)
+            || upper.Contains("SECRET", StringComparison.Ordinal) || upper.Contains("KEY", StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// DIB_* and proxy variables from a calling environment, overridden by explicit values (the
     /// .dibproj's ImageEnvironment items, CLI options).
     /// </summary>

@@ -17,6 +17,7 @@ internal static class HostTools
         new("chroot", "coreutils"),
         new("mknod", "coreutils"),
         new("bash", "bash"),
+        new("perl", "perl-base"),
         new("tar", "tar"),
         new("rm", "coreutils"),
     ];

@@ -49,6 +49,41 @@ public sealed class BuildTests
     }
 
     [Fact]
+    public void A_password_given_by_the_caller_reaches_the_hooks_but_never_obj_in_plain_text_and_changing_it_rebuilds()
+    {
+        using var p = ImageProject.Busybox(
+            """<ItemGroup><ImageEnvironment Include="DIB_ITEM_SECRET" Value="item-secret-5171" /></ItemGroup>""",
+            """<Element Include="probe" />""");
+        p.Environment["DIB_DEV_USER_PASSWORD"] = "first-password-5171";
+        p.Write("elements/probe/install.d/50-probe", "#!/bin/sh\necho \"$DIB_DEV_USER_PASSWORD $DIB_ITEM_SECRET\" > /etc/probe\n");
+
+        var first = p.Build();
+
+        first.Succeeded.ShouldBeTrue(first.Output);
+        File.ReadAllText(Path.Combine(p.Extract(), "etc/probe")).ShouldBe("first-password-5171 item-secret-5171\n");
+        var request = Directory.EnumerateFiles(p.Combine("obj"), "request.json", SearchOption.AllDirectories).ShouldHaveSingleItem();
+        File.GetUnixFileMode(request).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.ReadAllText(request).ShouldContain("DIB_DEV_USER_PASSWORD");
+        foreach (var file in Directory.EnumerateFiles(p.Combine("obj"), "*", SearchOption.AllDirectories))
+        {
+            var bytes = File.ReadAllBytes(file);
+            foreach (var secret in new[] { "first-password-5171", "item-secret-5171" })
+            {
+                bytes.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(secret)).ShouldBe(-1, $"{secret} in {file}");
+            }
+        }
+
+        p.Build().Ran("CreateImage").ShouldBeFalse("the same password: up to date");
+
+        p.Environment["DIB_DEV_USER_PASSWORD"] = "second-password-5171";
+        var second = p.Build();
+
+        second.Succeeded.ShouldBeTrue(second.Output);
+        second.Ran("CreateImage").ShouldBeTrue("another password rebuilds");
+        File.ReadAllText(Path.Combine(p.Extract(), "etc/probe")).ShouldBe("second-password-5171 item-secret-5171\n");
+    }
+
+    [Fact]
     public void Every_chroot_script_gets_its_own_dev_proc_and_sys()
     {
         using var p = ImageProject.Busybox(elements: """<Element Include="devices" />""");

@@ -291,6 +291,27 @@ public sealed class DiskTests
     }
 
     [Theory]
+    [InlineData("<BootMode>bios</BootMode><ImageSize>3T</ImageSize>", "DIB0048", "MBR partition table can address (2 TiB)")]
+    [InlineData("<BootMode>uefi</BootMode><ImageSize>2000000T</ImageSize>", "DIB0048", "ext4 root filesystem can be (1 EiB)")]
+    [InlineData("<BootMode>uefi</BootMode><ImageSize>100T</ImageSize>", "DIB0049", "cannot hold a disk file that large (Specified file length was too large")]
+    public void An_ImageSize_beyond_the_partition_tables_the_filesystems_or_the_hosts_limit_is_a_coded_error_before_any_phase(string properties, string code, string says)
+    {
+        // The host's limit: this machine builds on ext4, which holds files up to 16 TiB.
+        ImageProject.Sh("stat -f -c %T /tmp").Trim().ShouldBe("ext2/ext3", "the DIB0049 case needs a host filesystem with a file size limit below 100 TiB");
+        using var p = Disk($"<ImageFormat>qcow2</ImageFormat>{properties}");
+
+        var run = p.Build();
+
+        var e = run.Errors.ShouldHaveSingleItem();
+        e.Code.ShouldBe(code, run.Output);
+        e.Text.ShouldContain(says);
+        e.File.ShouldBe(p.ProjectFile);
+        run.Output.ShouldNotContain("DiskImageBuilder: root.d", customMessage: "no phase ran");
+        Directory.EnumerateFileSystemEntries(p.Dir, ".dib-size-probe-*", SearchOption.AllDirectories).ShouldBeEmpty();
+        p.MountsUnderProject().ShouldBeEmpty();
+    }
+
+    [Theory]
     [InlineData("<BootMode>floppy</BootMode>", "DIB0021")]
     [InlineData("<ImageSize>big</ImageSize>", "DIB0021")]
     [InlineData("<ImageChecksum>crc</ImageChecksum>", "DIB0021")]

@@ -57,6 +57,63 @@ public sealed class FaultTests
         next.Ran("CreateImage").ShouldBeTrue();
     }
 
+    /// <summary>
+    /// SIGTERM while the install.d snapshot is saved: the hook has written a large file (whose
+    /// content the save hashes) and a ready mark after it, and has ended; the layer is not committed yet.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SIGTERM_while_a_phase_snapshot_is_saved_cancels_with_DIB0041_and_leaves_nothing(bool toGroup)
+    {
+        using var p = ImageProject.Busybox(elements: """<Element Include="fault" />""");
+        p.Write("elements/fault/install.d/50-big", """
+            #!/bin/sh
+            if [ -n "${DIB_FAULT_BIG:-}" ]; then dd if=/dev/zero of=/fault-big bs=1M count=1536 2>/dev/null; fi
+            echo built > /fault-ready
+            """);
+        var first = p.Build();
+        first.Succeeded.ShouldBeTrue(first.Output);
+        var previous = Fingerprint(p.OutputFile());
+
+        p.Environment["DIB_FAULT_BIG"] = "1";
+        var layers = p.Combine("cache", "phases", "layers");
+        var staging = p.Combine("cache", "phases", "staging");
+        bool Saving() =>
+            Directory.EnumerateFiles(staging, "fault-big", SearchOption.AllDirectories).Any()
+            && Directory.EnumerateFiles(staging, "fault-ready", SearchOption.AllDirectories).Any()
+            && !Directory.EnumerateFiles(layers, "fault-big", SearchOption.AllDirectories).Any()
+            && !Tree.Descendants(Environment.ProcessId).Any(d => d.Command.Contains("install.d/50-big", StringComparison.Ordinal));
+        var run = Signalled.Build(p, Saving, "TERM", toGroup);
+
+        AssertCancelled(p, run, "TERM", previous);
+        Directory.EnumerateFileSystemEntries(staging).ShouldBeEmpty("the build's staging folder goes with it");
+    }
+
+    /// <summary>SIGTERM while the disk stage writes the qcow2 (its .partial file has appeared).</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SIGTERM_during_the_disk_stage_cancels_with_DIB0041_and_leaves_nothing(bool toGroup)
+    {
+        using var p = ImageProject.Busybox("<PropertyGroup><ImageFormat>qcow2</ImageFormat></PropertyGroup>", """<Element Include="host-grub" /><Element Include="fault" />""");
+        // Random data compresses slowly: the qcow2 takes seconds to write.
+        p.Write("elements/fault/install.d/50-big", """
+            #!/bin/sh
+            if [ -n "${DIB_FAULT_BIG:-}" ]; then dd if=/dev/urandom of=/fault-big bs=1M count=400 2>/dev/null; fi
+            """);
+        var first = p.Build();
+        first.Succeeded.ShouldBeTrue(first.Output);
+        var output = p.OutputFile("qcow2");
+        var previous = Fingerprint(output);
+
+        p.Environment["DIB_FAULT_BIG"] = "1";
+        var partial = output + ".partial";
+        var run = Signalled.Build(p, () => File.Exists(partial) && new FileInfo(partial).Length > 0, "TERM", toGroup);
+
+        AssertCancelled(p, run, "TERM", previous, "qcow2");
+    }
+
     [Fact]
     public void Only_dotnet_killed_with_SIGKILL_takes_every_hook_process_with_it_also_a_PID_1_that_ignores_SIGTERM()
     {
@@ -223,6 +280,71 @@ public sealed class FaultTests
         {
             (bounding & (1UL << bit)).ShouldNotBe(0UL, $"{cap}: package installs need it");
         }
+    }
+
+    [Fact]
+    public void The_double_chroot_escape_and_sysctl_writes_from_install_d_reach_nothing_of_the_host()
+    {
+        var marker = $"/tmp/dib-escape-{Guid.NewGuid():N}";
+        using var p = ImageProject.Busybox(elements: """<Element Include="probe" />""");
+        p.Environment["DIB_DEV_PROBE_MARKER"] = marker;
+
+        // Busybox's chroot always changes into the new root; perl's does not, as the escape needs.
+        p.Write("elements/probe/root.d/60-perl", """
+            #!/bin/bash
+            set -eu -o pipefail
+            for f in /usr/bin/perl $(ldd /usr/bin/perl | grep -o '/[^ ]*'); do
+              mkdir -p "$TARGET_ROOT$(dirname "$f")"
+              cp -L "$f" "$TARGET_ROOT$f"
+            done
+            """);
+        var swappiness = File.ReadAllText("/proc/sys/vm/swappiness").Trim();
+        var other = swappiness == "17" ? "18" : "17";
+        p.Write("elements/probe/install.d/50-escape", $$"""
+            #!/bin/sh
+            LC_ALL=C perl -e 'mkdir "/jail"; chroot "/jail" or die "chroot: $!"; chdir ".." for 1 .. 64; chroot "." or die "chroot .: $!";
+              open(my $f, ">", $ENV{DIB_DEV_PROBE_MARKER}) or die "open: $!"; print $f "escaped\n"; close $f;
+              opendir(my $d, "/"); print "escape-root: ", join(" ", sort grep { !/^[.]/ } readdir $d), "\n"'
+            if echo {{other}} > /proc/sys/vm/swappiness; then echo sysctl-echo=written; else echo sysctl-echo=refused; fi
+            if sysctl -w vm.swappiness={{other}}; then echo sysctl-w=written; else echo sysctl-w=refused; fi
+            """);
+
+        try
+        {
+            var run = p.Build();
+
+            run.Succeeded.ShouldBeTrue(run.Output);
+            string Said(string key) => run.Messages.Single(m => m.Contains($"] {key}", StringComparison.Ordinal)).Split("] ")[1];
+            File.Exists(marker).ShouldBeFalse("the escape wrote on the host");
+            var image = p.Extract();
+            File.ReadAllText(image + marker).ShouldBe("escaped\n", "the escape ran, chroot and all, and found only the image");
+            var top = Directory.EnumerateFileSystemEntries(image).Select(Path.GetFileName).Order(StringComparer.Ordinal);
+            Said("escape-root:").ShouldBe($"escape-root: {string.Join(' ', top)}", "what the escape sees as / is the image's root");
+            Said("sysctl-echo=").ShouldBe("sysctl-echo=refused");
+            Said("sysctl-w=").ShouldBe("sysctl-w=refused");
+            File.ReadAllText("/proc/sys/vm/swappiness").Trim().ShouldBe(swappiness);
+        }
+        finally
+        {
+            File.Delete(marker);
+            File.WriteAllText("/proc/sys/vm/swappiness", swappiness);
+        }
+    }
+
+    /// <summary>What every cancelled build must leave: a non-zero exit, DIB0041 last, nothing behind, the previous image as it was, a next build that works.</summary>
+    private static void AssertCancelled(ImageProject p, SignalledRun run, string signal, string previous, string extension = "tar")
+    {
+        run.ExitCode.ShouldNotBe(0, run.ToString());
+        run.Output.ShouldContain($"cancelled by SIG{signal}", Case.Sensitive, run.ToString());
+        LastError(run.Output).ShouldContain("DIB0041", Case.Sensitive, run.ToString());
+        Leaks.Of(p, run).ShouldBeEmpty();
+        Fingerprint(p.OutputFile(extension)).ShouldBe(previous, "the previous image is left as it was");
+
+        p.Environment.Remove("DIB_FAULT_BIG");
+        var next = p.Build();
+        next.Succeeded.ShouldBeTrue(next.Output);
+        next.Ran("CreateImage").ShouldBeTrue();
+        Leaks.Mounts(p).ShouldBeEmpty();
     }
 
     private static string LastError(string output) =>

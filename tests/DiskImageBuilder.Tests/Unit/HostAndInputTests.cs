@@ -91,4 +91,40 @@ public sealed class HostAndInputTests
         back.Environment["DIB_A"].ShouldBe("b");
         back.OutputPaths().ShouldBe(["/out/img.qcow2"]);
     }
+
+    [Fact]
+    public void A_request_file_keeps_hashes_of_secret_looking_variables_and_the_build_takes_the_values_again_or_fails_with_DIB0047()
+    {
+        var request = new BuildRequest
+        {
+            ImageName = "img",
+            Elements = [],
+            OutputDirectory = "/out",
+            WorkDirectory = "/work",
+            Environment = new Dictionary<string, string> { ["DIB_A"] = "b", ["DIB_DEV_USER_PASSWORD"] = "hunter2", ["DIB_API_token"] = "t0k", ["DIB_SSH_KEY"] = "k" },
+        };
+
+        var json = request.WithoutSecrets().ToJson();
+
+        foreach (var value in new[] { "hunter2", "t0k", "\"k\"" })
+        {
+            json.ShouldNotContain(value);
+        }
+
+        var back = BuildRequest.FromJson(json);
+        back.Environment.Keys.ShouldBe(["DIB_A"]);
+        back.SecretHashes.Keys.ShouldBe(["DIB_API_token", "DIB_DEV_USER_PASSWORD", "DIB_SSH_KEY"], ignoreOrder: true);
+        request.WithoutSecrets().ToJson().ShouldBe(json, "the same values give the same file (no rebuild)");
+        (request with { Environment = new Dictionary<string, string>(request.Environment) { ["DIB_DEV_USER_PASSWORD"] = "other" } })
+            .WithoutSecrets().ToJson().ShouldNotBe(json, "another password changes the file (rebuild)");
+
+        var restored = back.WithSecrets(request.Environment);
+        restored.Environment.ShouldBe(request.Environment, ignoreOrder: true);
+        restored.SecretHashes.ShouldBeEmpty();
+
+        var changed = Should.Throw<DibException>(() => back.WithSecrets(new Dictionary<string, string>(request.Environment) { ["DIB_SSH_KEY"] = "x" }));
+        changed.Diagnostics[0].Code.ShouldBe("DIB0047");
+        changed.Message.ShouldContain("DIB_SSH_KEY has another value");
+        Should.Throw<DibException>(() => back.WithSecrets(new Dictionary<string, string>())).Diagnostics[0].Code.ShouldBe("DIB0047");
+    }
 }
