@@ -58,6 +58,13 @@ public static class DibCodes
     public const string NoKernel = "DIB0212";
     public const string ImageTooSmall = "DIB0213";
     public const string BootFailed = "DIB0214";
+
+    // 024x: filesystems of a block-device layout (tree split, makers, placement, fstab).
+    public const string InvalidMountPoint = "DIB0240";
+    public const string MountPointNotDirectory = "DIB0241";
+    public const string UnknownFileSystemType = "DIB0242";
+    public const string FileSystemSizeInvalid = "DIB0243";
+    public const string ExtentsTooSmall = "DIB0244";
     public const string InvalidImagePath = "DIB0300";
     public const string ImagePathCollision = "DIB0301";
     public const string InvalidImageItem = "DIB0302";
