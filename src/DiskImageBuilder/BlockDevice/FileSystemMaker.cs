@@ -191,7 +191,8 @@ internal static class FileSystemMaker
     private static void MakeXfs(FileSystemSpec spec, FileSystemTree? content, string file, long size, string work, IBuildLog log, CancellationToken cancellationToken)
     {
         var proto = Path.Combine(work, $"xfs-{spec.Uuid:N}.proto");
-        var why = content is null ? null : XfsProtofile.Write(content.Directory, proto, cancellationToken);
+        var sticky = new List<(string Path, int Mode)>();
+        var why = content is null ? null : XfsProtofile.Write(content.Directory, proto, sticky, cancellationToken);
         if (why is not null)
         {
             log.Message(LogImportance.Normal, $"DiskImageBuilder: xfs '{spec.Label}' ({content!.MountPoint}) is filled through a private mount: a mkfs.xfs protofile cannot hold it ({why})");
@@ -207,6 +208,18 @@ internal static class FileSystemMaker
                 new ProcessSpec("mkfs.xfs", ["-q", "-f", "-L", spec.Label, "-m", $"uuid={spec.Uuid}", .. protoArgs, .. FileSystems.SplitOptions(spec.Options), file]),
                 log,
                 cancellationToken);
+            if (sticky.Count > 0)
+            {
+                // xfs_db goes on after a failed "path" and would write the previous inode: each
+                // write must echo its new mode, and nothing else may be said.
+                var spec2 = new ProcessSpec("xfs_db", ["-x", .. XfsProtofile.StickyFixups(sticky), file]);
+                var said = new List<string>();
+                var result = ProcessRunner.Run(spec2, said.Add, cancellationToken);
+                if (result.ExitCode != 0 || said.Count != sticky.Count || said.Any(l => !l.StartsWith("core.mode = ", StringComparison.Ordinal)))
+                {
+                    throw new DibException(DibCodes.FileSystemFailed, $"xfs_db could not set the sticky bits of xfs '{spec.Label}' ({string.Join(", ", sticky.Select(s => s.Path))}): {string.Join(" | ", said)}");
+                }
+            }
         }
         finally
         {

@@ -9,9 +9,11 @@ namespace DiskImageBuilder.BlockDevice;
 /// xfsprogs (6.1) reads only: regular files (content from a host path), directories, symlinks,
 /// block and character devices and FIFOs, each with owner, group, setuid/setgid and 9 permission
 /// bits, names and paths as space-separated tokens. It cannot express hard links (each name would
-/// be a copy), xattrs (capabilities, ACLs, SELinux labels), the sticky bit, sockets, or names and
-/// link targets with white space or ':' (a comment), and it stamps every file with the time of the
-/// mkfs. <see cref="Write"/> says which of these a tree has, so the caller takes the mount path.
+/// be a copy), xattrs (capabilities, ACLs, SELinux labels), sockets, or names and link targets
+/// with white space or ':' (a comment): <see cref="Write"/> says which of these a tree has, so the
+/// caller takes the mount path. The sticky bit (/tmp, /var/tmp) it cannot express either, but
+/// xfs_db can set it afterwards (<see cref="StickyFixups"/>). Every file gets the time of the mkfs,
+/// not the tree's (xfs_db cannot write bigtime timestamps in 6.1).
 /// </summary>
 internal static class XfsProtofile
 {
@@ -19,7 +21,8 @@ internal static class XfsProtofile
     /// Writes the protofile for <paramref name="tree"/> to <paramref name="protofile"/> and returns
     /// null, or returns why the tree cannot be one (the first thing found) and writes nothing.
     /// </summary>
-    public static string? Write(string tree, string protofile, CancellationToken cancellationToken)
+    /// <param name="sticky">Receives the paths ("/tmp") whose sticky bit <see cref="StickyFixups"/> must set after the mkfs, with their whole mode.</param>
+    public static string? Write(string tree, string protofile, List<(string Path, int Mode)> sticky, CancellationToken cancellationToken)
     {
         var root = Path.GetFullPath(tree).TrimEnd('/');
         if (!Representable(root))
@@ -50,7 +53,6 @@ internal static class XfsProtofile
                 { Type: 's' } => $"/{e.Path} is a socket",
                 { Type: not ('d' or 'f' or 'l' or 'b' or 'c' or 'p') } => $"/{e.Path} has file type '{e.Type}'",
                 { Type: not 'd', Links: > 1 } => $"/{e.Path} is a hard link ({e.Links} names)",
-                _ when (e.Mode & 0x200) != 0 => $"/{e.Path} has the sticky bit",
                 _ when !Representable(Path.GetFileName(e.Path)) => $"/{e.Path} has white space or ':' in its name",
                 { Type: 'l' } when !Representable(e.Target) || e.Target.Length == 0 => $"/{e.Path} links to a target with white space or ':'",
                 _ => null,
@@ -63,6 +65,7 @@ internal static class XfsProtofile
             return problem;
         }
 
+        sticky.AddRange(entries.Where(e => (e.Mode & 0x200) != 0).Select(e => ("/" + e.Path, TypeBits(e.Type) | (e.Mode & 0xfff))));
         var devices = DeviceNumbers(root, entries.Where(e => e.Type is 'b' or 'c').Select(e => e.Path).ToList(), cancellationToken);
         var children = entries.Where(e => e.Path.Length > 0).ToLookup(e => Path.GetDirectoryName(e.Path) ?? string.Empty);
         var text = new StringBuilder("dib\n0 0\n");
@@ -73,6 +76,20 @@ internal static class XfsProtofile
         File.WriteAllText(protofile, text.ToString());
         return null;
     }
+
+    /// <summary>xfs_db -x commands that give each path its whole mode (type and special bits), for what the protofile could not say.</summary>
+    public static IReadOnlyList<string> StickyFixups(IEnumerable<(string Path, int Mode)> sticky) =>
+        [.. sticky.SelectMany(s => new[] { "-c", $"path {s.Path}", "-c", $"write core.mode 0{Convert.ToString(s.Mode, 8)}" })];
+
+    private static int TypeBits(char type) => type switch
+    {
+        'd' => 0x4000, // S_IFDIR
+        'l' => 0xa000,
+        'b' => 0x6000,
+        'c' => 0x2000,
+        'p' => 0x1000,
+        _ => 0x8000,
+    };
 
     private static void WriteDirectory(StringBuilder text, string directory, ILookup<string, Entry> children, string root, IReadOnlyDictionary<string, string> devices, int depth)
     {

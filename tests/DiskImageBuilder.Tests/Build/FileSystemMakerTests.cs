@@ -72,6 +72,8 @@ public sealed class FileSystemMakerTests
         sb.ShouldContain($"uuid = {Uuid}");
         sb.ShouldContain("core.mode = 0104755");
         ImageProject.Sh($"xfs_db -r -c 'path /dev/loop7' -c 'p core.mode u3.dev' '{copy}'").ShouldContain("core.mode = 060660");
+        ImageProject.Sh($"xfs_db -r -c 'path /var/tmp' -c 'p core.mode' '{copy}'").ShouldContain("core.mode = 041777"); // set by xfs_db after the mkfs
+        ImageProject.Sh($"xfs_repair -n '{copy}' >/dev/null 2>&1 && echo clean").Trim().ShouldBe("clean");
 
         // A protofile stamps every file with the time of the mkfs: everything else is the tree's.
         SampleTree.ListingOfImage(disk, Offset, size, times: false).ShouldBe(SampleTree.Listing(tree.Directory, times: false));
@@ -79,7 +81,7 @@ public sealed class FileSystemMakerTests
     }
 
     [Fact]
-    public void Xfs_of_a_tree_with_hard_links_xattrs_or_sticky_bits_is_filled_through_a_private_mount()
+    public void Xfs_of_a_tree_with_hard_links_or_xattrs_is_filled_through_a_private_mount()
     {
         using var dir = new TempDir();
         var tree = Tree(dir, protofileSafe: false);
@@ -100,18 +102,22 @@ public sealed class FileSystemMakerTests
         using var dir = new TempDir();
         SampleTree.Fill(dir.Combine("t"), protofileSafe: true);
         var proto = dir.Combine("p");
-        XfsProtofile.Write(dir.Combine("t"), proto, CancellationToken.None).ShouldBeNull();
+        var sticky = new List<(string Path, int Mode)>();
+        XfsProtofile.Write(dir.Combine("t"), proto, sticky, CancellationToken.None).ShouldBeNull();
+        sticky.OrderBy(s => s.Path, StringComparer.Ordinal).ShouldBe([("/tmp", Convert.ToInt32("41777", 8)), ("/var/tmp", Convert.ToInt32("41777", 8))]);
+        XfsProtofile.StickyFixups(sticky.Take(1)).ShouldBe(["-c", "path /tmp", "-c", "write core.mode 041777"]);
         var text = File.ReadAllText(proto);
         text.ShouldContain(" tool -u-755 0 0 " + dir.Combine("t", "usr", "bin", "tool") + "\n");
         text.ShouldContain(" loop7 b--660 0 6 7 7\n");
         text.ShouldContain(" initctl p--644 0 0\n");
         text.ShouldContain(" opt d-g775 0 50\n");
         text.ShouldContain(" libx.so l--777 0 0 libx.so.1\n");
+        text.ShouldContain(" tmp d--777 0 0\n");
 
         foreach (var (make, why) in new[]
         {
             ("ln t/etc/hostname t/etc/hostname2", "hard link"),
-            ("mkdir t/tmp && chmod 1777 t/tmp", "sticky bit"),
+            ("python3 -c 'import socket; socket.socket(socket.AF_UNIX).bind(\"t/run/sock\")'", "socket"),
             ("setfattr -n user.x -v 1 t/etc/hostname", "extended attributes"),
             ("touch 't/etc/a b'", "white space"),
             ("ln -s 'a:b' t/etc/colon", "':'"),
@@ -120,7 +126,7 @@ public sealed class FileSystemMakerTests
             using var case_ = new TempDir();
             SampleTree.Fill(case_.Combine("t"), protofileSafe: true);
             ImageProject.Sh($"cd '{case_.Path}' && {make}");
-            XfsProtofile.Write(case_.Combine("t"), case_.Combine("p"), CancellationToken.None).ShouldNotBeNull().ShouldContain(why);
+            XfsProtofile.Write(case_.Combine("t"), case_.Combine("p"), [], CancellationToken.None).ShouldNotBeNull().ShouldContain(why);
             File.Exists(case_.Combine("p")).ShouldBeFalse();
         }
     }

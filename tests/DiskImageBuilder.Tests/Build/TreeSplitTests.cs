@@ -71,6 +71,33 @@ public sealed class TreeSplitTests
     }
 
     [Fact]
+    public void An_overlay_tree_whose_lower_directories_cannot_be_renamed_is_split_and_its_lower_layer_stays_as_it_was()
+    {
+        using var dir = new TempDir();
+        var lower = dir.Combine("lower");
+        SampleTree.Fill(lower);
+        var lowerBefore = SampleTree.Listing(lower);
+        var logBefore = SampleTree.Listing(Path.Combine(lower, "var", "log"));
+        var merged = Directory.CreateDirectory(dir.Combine("merged")).FullName;
+        ImageProject.Sh($"mkdir -p '{dir.Combine("upper")}' '{dir.Combine("ovl-work")}' && mount -t overlay overlay -o lowerdir='{lower}',upperdir='{dir.Combine("upper")}',workdir='{dir.Combine("ovl-work")}' '{merged}'");
+        try
+        {
+            var parts = TreeSplit.Split(merged, dir.Combine("work"), ["/", "/var/log", "/var"], CancellationToken.None);
+
+            SampleTree.Listing(parts[0].Directory).ShouldBe(logBefore);
+            Directory.EnumerateFileSystemEntries(Path.Combine(merged, "var")).ShouldBeEmpty();
+            Directory.EnumerateFileSystemEntries(Path.Combine(parts[1].Directory, "log")).ShouldBeEmpty();
+            ImageProject.Sh($"stat -c '%a' '{parts[1].Directory}/tmp'").ShouldBe("1777");
+        }
+        finally
+        {
+            ImageProject.Sh($"umount '{merged}'");
+        }
+
+        SampleTree.Listing(lower).ShouldBe(lowerBefore);
+    }
+
+    [Fact]
     public void A_mount_point_that_is_a_symlink_or_a_file_in_the_tree_is_DIB0241()
     {
         using var dir = new TempDir();

@@ -7,7 +7,7 @@ namespace DiskImageBuilder.Tests;
 /// </summary>
 internal static class SampleTree
 {
-    /// <summary>Fills <paramref name="dir"/>; <paramref name="protofileSafe"/> leaves out what a mkfs.xfs protofile cannot hold (hard links, xattrs, sticky bit).</summary>
+    /// <summary>Fills <paramref name="dir"/>; <paramref name="protofileSafe"/> leaves out what a mkfs.xfs protofile cannot hold (hard links, xattrs).</summary>
     public static void Fill(string dir, bool protofileSafe = false)
     {
         var script = """
@@ -26,10 +26,10 @@ internal static class SampleTree
             head -c 3145728 /dev/urandom > opt/blob.bin
             printf 'log line\n' > var/log/syslog && chown 0:4 var/log/syslog && chmod 0640 var/log/syslog
             mkdir -p var/log/private && chmod 0700 var/log/private
+            mkdir -p tmp var/tmp && chmod 1777 tmp var/tmp
             """;
         var extras = """
             ln usr/bin/tool usr/bin/tool-again
-            mkdir -p tmp var/tmp && chmod 1777 tmp var/tmp
             setfattr -n user.dib -v yes var/log/syslog
             setfattr -n security.capability -v 0sAQAAAgAgAAAAAAAAAAAAAAAAAAA= usr/bin/tool
             """;
