@@ -132,7 +132,7 @@ internal static class FileSystemMaker
         if (extents.Count == 1 && type is Ext2 or Ext3 or Ext4)
         {
             CheckSize(spec, size, content?.MountPoint ?? spec.Label);
-            MakeExtAt(type, spec, content, disk, extents[0].Offset, size, log, cancellationToken);
+            Named(spec, content, size, () => MakeExtAt(type, spec, content, disk, extents[0].Offset, size, log, cancellationToken));
             return;
         }
 
@@ -156,6 +156,31 @@ internal static class FileSystemMaker
         CheckSize(spec, size, content?.MountPoint ?? spec.Label);
         Directory.CreateDirectory(work);
         File.Delete(file);
+        Named(spec, content, size, () => MakeFileOfType(type, spec, content, file, size, work, log, cancellationToken));
+    }
+
+    /// <summary>
+    /// A failing mkfs names the filesystem it was making and, when content was given, the size
+    /// the content needs: "Could not allocate block" alone does not say which of five.
+    /// </summary>
+    private static void Named(FileSystemSpec spec, FileSystemTree? content, long size, Action make)
+    {
+        try
+        {
+            make();
+        }
+        catch (DibException e) when (e.Diagnostics is [{ Code: DibCodes.FileSystemFailed } d])
+        {
+            var needs = content is null ? string.Empty : $"; its content ({content.Bytes / FileSystems.MiB} MiB, {content.Inodes} inodes) needs about {RequiredSize(spec.Type, content.Bytes, content.Inodes) / FileSystems.MiB} MiB";
+            throw new DibException(
+                DibCodes.FileSystemFailed,
+                $"Making filesystem {content?.MountPoint ?? spec.Label} ({spec.Type}, label '{spec.Label}', {size / FileSystems.MiB} MiB{needs}) failed: {d.Message}",
+                d.Location);
+        }
+    }
+
+    private static void MakeFileOfType(string type, FileSystemSpec spec, FileSystemTree? content, string file, long size, string work, IBuildLog log, CancellationToken cancellationToken)
+    {
         switch (type)
         {
             case Ext2 or Ext3 or Ext4:

@@ -198,6 +198,22 @@ public sealed class FileSystemMakerTests
     }
 
     [Fact]
+    public void Content_too_large_for_its_filesystem_is_DIB0210_naming_the_filesystem_and_the_size_it_needs()
+    {
+        using var dir = new TempDir();
+        var tree = Tree(dir, protofileSafe: true) with { MountPoint = "/var" };
+        var disk = Disk(dir, Offset + (2 * MiB));
+
+        var d = Should.Throw<DibException>(() => FileSystemMaker.Make(new FileSystemSpec("ext4", "var", Uuid), tree, disk, [new DiskExtent(Offset, 2 * MiB)], dir.Combine("work"), new RecordingLog(), CancellationToken.None))
+            .Diagnostics.ShouldHaveSingleItem();
+
+        d.Code.ShouldBe("DIB0210");
+        d.Message.ShouldContain("filesystem /var (ext4, label 'var', 2 MiB;");
+        d.Message.ShouldContain($"needs about {FileSystemMaker.RequiredSize("ext4", tree.Bytes, tree.Inodes) / MiB} MiB");
+        d.Message.ShouldContain("mke2fs");
+    }
+
+    [Fact]
     public void A_filesystem_larger_than_its_extents_is_DIB0244()
     {
         using var dir = new TempDir();
