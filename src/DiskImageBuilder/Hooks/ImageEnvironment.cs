@@ -111,6 +111,9 @@ public static class ImageEnvironment
         env["DIB_ROOT_LABEL"] = BlockDevice.DiskImage.RootLabel(request);
         env["DIB_ROOT_FSTYPE"] = request.RootFileSystem;
 
+        // DIB's getval boot-label: a separate /boot's label (GRUB's files and the kernel are found there), else empty.
+        env["DIB_BOOT_LABEL"] = BlockDevice.LayoutDisk.Load(request, elements.Elements) is { } layout ? BlockDevice.LayoutDisk.BootLabel(layout) : string.Empty;
+
         // DIB's cache folder: elements keep what is expensive to fetch there (debian-minimal's base tree).
         env["DIB_IMAGE_CACHE"] = request.CacheDirectory();
 

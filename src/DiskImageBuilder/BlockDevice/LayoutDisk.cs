@@ -1,0 +1,255 @@
+using System.Globalization;
+using DiskImageBuilder.Elements;
+using DiskImageBuilder.Host;
+using DiskImageBuilder.Output;
+
+namespace DiskImageBuilder.BlockDevice;
+
+/// <summary>
+/// Assembles the disk a block-device configuration describes, with no loop device, kpartx or host
+/// mount: the tree is split at its mount points (each mount point's subtree into its own filesystem,
+/// the root the rest), /etc/fstab is written from the mount/fstab entries, each `mkfs` is made from its
+/// part and written at its region's offset in the disk file, then the partition table and, when the
+/// tree has GRUB's BIOS files, GRUB's boot code. Without ImageSize or a local_loop size the disk is
+/// made as small as every filesystem's content plus headroom allows.
+/// </summary>
+internal static class LayoutDisk
+{
+    /// <summary>The image's configuration, when one is given (<see cref="BlockDeviceConfigSource"/>); null for the BootMode layouts.</summary>
+    public static BlockDeviceConfig? Load(BuildRequest request, IEnumerable<Element> elements) =>
+        BlockDeviceConfigSource.Find(request, elements) is { } found
+            ? BlockDeviceConfigParser.Parse(found.Yaml, found.Source, new RootDefaults(request.RootFileSystem, string.IsNullOrWhiteSpace(request.RootLabel) ? null : request.RootLabel, request.MkfsOptions))
+            : null;
+
+    /// <summary>
+    /// How the disk boots, for the bootloader element (DIB_BOOT_MODE): an ESP (EF00 or MBR 0xEF) makes it
+    /// UEFI, an MBR table or a BIOS boot partition (EF02) BIOS; both hybrid.
+    /// </summary>
+    public static string BootMode(BlockDeviceConfig config)
+    {
+        var table = config.Tables.Count > 0 ? config.Tables[0] : null;
+        var esp = table?.Partitions.Any(p => table.Label == PartitionTableType.Gpt ? GptTypes.Of(p.TypeCode) == GptTypes.Of("EF00") : BlockDeviceConfigParser.MbrType(p.TypeCode) == 0xEF) ?? false;
+        var bios = table is null || table.Label == PartitionTableType.Mbr || table.Partitions.Any(p => GptTypes.Of(p.TypeCode) == GptTypes.Of("EF02"));
+        return esp && bios ? BootModes.Hybrid : esp ? BootModes.Uefi : BootModes.Bios;
+    }
+
+    /// <summary>The label of the filesystem mounted at /boot, or empty (DIB's getval boot-label): GRUB finds its files there.</summary>
+    public static string BootLabel(BlockDeviceConfig config) =>
+        config.Mounts.FirstOrDefault(m => m.MountPoint == "/boot") is { } boot ? ((MkfsNode)config.Node(boot.Base)).Label : string.Empty;
+
+    /// <summary>Host programs the configuration's filesystems need.</summary>
+    public static IEnumerable<HostTool> HostTools(BlockDeviceConfig config)
+    {
+        foreach (var type in config.FileSystems.Select(f => f.Type).Distinct(StringComparer.Ordinal))
+        {
+            switch (type)
+            {
+                case "xfs":
+                    yield return new HostTool("mkfs.xfs", "xfsprogs");
+                    break;
+                case "vfat":
+                    yield return new HostTool("mkfs.vfat", "dosfstools");
+                    yield return new HostTool("mcopy", "mtools");
+                    break;
+                case "swap":
+                    yield return new HostTool("mkswap", "util-linux");
+                    break;
+                default:
+                    yield return new HostTool("mke2fs", "e2fsprogs");
+                    break;
+            }
+        }
+    }
+
+    /// <summary>/etc/fstab from the mount and fstab entries, as DIB's writefstab (before finalise.d).</summary>
+    public static void WriteFstab(BlockDeviceConfig config, string tree)
+    {
+        Fstab.WriteInto(tree, config.Fstab());
+    }
+
+    /// <summary>The disk's size for the tree as it is now (DIB_IMAGE_SIZE for block-device.d on).</summary>
+    public static long PlannedSize(BuildRequest request, BlockDeviceConfig config, string tree, CancellationToken cancellationToken)
+    {
+        if (FixedSize(request, config) is { } size)
+        {
+            return size;
+        }
+
+        // Each mount point's share of the tree, measured in place; the root gets the rest.
+        var usage = new Dictionary<string, (long Bytes, long Inodes)>(StringComparer.Ordinal);
+        var total = FileSystems.Usage(tree, cancellationToken);
+        var rest = total;
+        foreach (var mount in config.Mounts.Where(m => m.MountPoint != "/"))
+        {
+            var dir = Path.Combine(tree, mount.MountPoint.TrimStart('/'));
+            var u = Directory.Exists(dir) ? FileSystems.Usage(dir, cancellationToken) : (0, 0);
+            usage[mount.Base] = u;
+            rest = (Math.Max(0, rest.Bytes - u.Bytes), Math.Max(0, rest.Inodes - u.Inodes));
+        }
+
+        usage[config.Root.Name] = rest;
+        return Fit(request, config, usage, null).DiskSize;
+    }
+
+    public static IReadOnlyList<string> Create(
+        BuildRequest request, BlockDeviceConfig config, string tree, string work, IReadOnlyList<ImageFormat> formats, IBuildLog log, long? minimumSize, CancellationToken cancellationToken)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var root = config.Root;
+
+        // GRUB's BIOS files are read before /boot leaves the tree.
+        var grub = Path.Combine(work, "grub-bios");
+        var hasGrub = File.Exists(Path.Combine(tree, GrubBios.BootImage)) && File.Exists(Path.Combine(tree, GrubBios.CoreImage));
+        if (hasGrub)
+        {
+            foreach (var file in new[] { GrubBios.BootImage, GrubBios.CoreImage })
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(grub, file))!);
+                File.Copy(Path.Combine(tree, file), Path.Combine(grub, file), overwrite: true);
+            }
+        }
+
+        var contents = Split(config, tree, work, cancellationToken);
+        var usage = config.FileSystems.ToDictionary(f => f.Name, f => contents.TryGetValue(f.Name, out var c) ? (c.Bytes, c.Inodes) : (0L, 0L), StringComparer.Ordinal);
+        var plan = Fit(request, config, usage, minimumSize);
+        var allowMemory = request.Environment.GetValueOrDefault("DIB_NO_TMPFS") != "1";
+        using var disk = ScratchDisk.Create(work, plan.DiskSize, usage.Values.Sum(u => u.Item1), allowMemory);
+        foreach (var fs in config.FileSystems)
+        {
+            var extents = plan.Regions[fs.Base];
+            var spec = new FileSystemSpec(fs.Type, fs.Label, fs.Uuid ?? StableGuid.From($"{request.ImageName}/{fs.Label}/filesystem"), fs.Options);
+            FileSystemMaker.Make(spec, contents.GetValueOrDefault(fs.Name), disk.Path, extents, Path.Combine(work, "mkfs"), log, cancellationToken);
+            log.Message(LogImportance.Normal, string.Create(CultureInfo.InvariantCulture, $"DiskImageBuilder: {fs.Type} '{fs.Label}' ({fs.Name}) {Size(extents) / FileSystems.MiB} MiB at {extents[0].Offset} for {usage[fs.Name].Item1 / FileSystems.MiB} MiB of files"));
+        }
+
+        if (plan.Layout is { } layout)
+        {
+            PartitionTable.Write(disk.Path, layout);
+            var biosBoot = layout.Partitions.FirstOrDefault(p => p.Kind == PartitionKind.BiosBoot);
+            if (hasGrub && (biosBoot is not null || layout.Type == PartitionTableType.Mbr))
+            {
+                var first = layout.Partitions.Select(p => p.Logical ? p.EbrSector : p.StartSector).Append(layout.Extended?.StartSector ?? long.MaxValue).Min();
+                GrubBios.Embed(disk.Path, grub, biosBoot?.StartSector ?? 1, biosBoot?.SectorCount ?? (first - 1));
+            }
+        }
+
+        log.Message(LogImportance.Normal, $"DiskImageBuilder: disk {plan.DiskSize / FileSystems.MiB} MiB from {config.Source} ({plan.Layout?.Type.ToString() ?? "no partition table"}), made in {clock.Elapsed.TotalSeconds:0.00} s");
+        var outputs = new List<string>();
+        foreach (var format in formats.Where(f => f.IsDisk))
+        {
+            var destination = Outputs.PathOf(request, format);
+            DiskImage.Convert(disk.Path, format, destination, request, log, cancellationToken);
+            outputs.Add(destination);
+        }
+
+        return outputs;
+    }
+
+    /// <summary>The disk's size, its partition table (none when filesystems sit on the disk itself) and each block device's bytes.</summary>
+    private sealed record Plan(long DiskSize, PartitionLayout? Layout, IReadOnlyDictionary<string, IReadOnlyList<DiskExtent>> Regions);
+
+    private static long Size(IReadOnlyList<DiskExtent> extents) => extents.Sum(e => e.Length);
+
+    private static long? FixedSize(BuildRequest request, BlockDeviceConfig config) =>
+        request.ImageSize is { } wanted ? (wanted + FileSystems.MiB - 1) / FileSystems.MiB * FileSystems.MiB : config.Disk.Size;
+
+    /// <summary>
+    /// The disk for these contents: the given size (each filesystem must fit, else DIB0232 naming it),
+    /// or the smallest whole MiB, grown until every filesystem's region holds what it needs.
+    /// </summary>
+    private static Plan Fit(BuildRequest request, BlockDeviceConfig config, IReadOnlyDictionary<string, (long Bytes, long Inodes)> usage, long? minimumSize)
+    {
+        var needs = config.FileSystems.ToDictionary(f => f, f => Needed(f, usage[f.Name], f == config.Root));
+        var seed = $"{request.ImageName}/{config.Root.Label}";
+        if (FixedSize(request, config) is { } fixedSize)
+        {
+            var plan = Regions(config, fixedSize, seed);
+            foreach (var (fs, need) in needs.Where(n => Size(plan.Regions[n.Key.Base]) < n.Value))
+            {
+                throw DoesNotFit(fs, Size(plan.Regions[fs.Base]), need, usage[fs.Name].Bytes, request.ImageSize is null ? "the local_loop size" : "ImageSize");
+            }
+
+            return plan;
+        }
+
+        // A first guess: every need, every fixed-size partition and an alignment's slack for each.
+        var fixedParts = config.Tables.SelectMany(t => t.Partitions).Where(p => !p.Size.IsPercent).Sum(p => p.Size.Bytes + Slack(config, p));
+        var size = Math.Max(minimumSize ?? 0, RoundUp(needs.Values.Sum() + fixedParts + (4 * FileSystems.MiB)));
+        for (var attempt = 0; attempt < 64; attempt++)
+        {
+            Plan plan;
+            try
+            {
+                plan = Regions(config, size, seed);
+            }
+            catch (DibException e) when (e.Diagnostics.All(d => d.Code == DibCodes.PartitionLayoutDoesNotFit))
+            {
+                size = RoundUp(size + (size / 8) + FileSystems.MiB);
+                continue;
+            }
+
+            var shortfall = needs.Where(n => Size(plan.Regions[n.Key.Base]) < n.Value).ToList();
+            if (shortfall.Count == 0)
+            {
+                return plan;
+            }
+
+            // A fixed-size partition does not grow with the disk.
+            foreach (var (fs, need) in shortfall.Where(s => config.Node(s.Key.Base) is PartitionNode { Size.IsPercent: false }))
+            {
+                throw DoesNotFit(fs, Size(plan.Regions[fs.Base]), need, usage[fs.Name].Bytes, $"partition '{fs.Base}''s size");
+            }
+
+            // A percentage of what is left: grow by the shortfall over the smallest share asked for.
+            var missing = shortfall.Sum(s => s.Value - Size(plan.Regions[s.Key.Base]));
+            var share = shortfall.Select(s => config.Node(s.Key.Base) is PartitionNode { Size.IsPercent: true } p ? p.Size.Percent / 100 : 1).Min();
+            size = RoundUp(size + (long)(missing / share) + FileSystems.MiB);
+        }
+
+        throw new DibException(DibCodes.FileSystemDoesNotFit, $"No disk size was found that gives every filesystem of {config.Source} the room it needs.", new SourceLocation(config.Source));
+    }
+
+    // The slack an MBR logical partition or alignment costs beside its size.
+    private static long Slack(BlockDeviceConfig config, PartitionNode p) => config.Tables.First(t => t.Partitions.Contains(p)).Align * 2;
+
+    private static long RoundUp(long bytes) => (bytes + FileSystems.MiB - 1) / FileSystems.MiB * FileSystems.MiB;
+
+    private static Plan Regions(BlockDeviceConfig config, long diskSize, string seed)
+    {
+        var regions = new Dictionary<string, IReadOnlyList<DiskExtent>>(StringComparer.Ordinal) { [config.Disk.Name] = [new DiskExtent(0, diskSize)] };
+        PartitionLayout? layout = null;
+        foreach (var table in config.Tables)
+        {
+            layout = DibPartitioner.Plan(table, diskSize, seed);
+            foreach (var p in layout.Partitions)
+            {
+                regions[p.Name] = [new DiskExtent(p.Offset, p.Size)];
+            }
+        }
+
+        // The extension point for LVM: its writer turns the PVs' regions above into each LV's extents.
+        if (config.Nodes.OfType<LvmNode>().FirstOrDefault() is { } lvm)
+        {
+            throw new DibException(DibCodes.BlockDeviceUnsupported, $"lvm '{lvm.Name}': logical volumes are not written by this build yet (no LVM writer).", lvm.Where);
+        }
+
+        return new Plan(diskSize, layout, regions);
+    }
+
+    /// <summary>What a filesystem needs for its files: the root filesystem the BootMode layouts' headroom, the others what their maker needs.</summary>
+    private static long Needed(MkfsNode fs, (long Bytes, long Inodes) usage, bool root) =>
+        root && fs.Type == FileSystems.Ext4 ? FileSystems.RequiredRootSize(usage.Bytes, usage.Inodes) : FileSystemMaker.RequiredSize(fs.Type, usage.Bytes, usage.Inodes);
+
+    private static DibException DoesNotFit(MkfsNode fs, long room, long need, long files, string what) => new(
+        DibCodes.FileSystemDoesNotFit,
+        string.Create(CultureInfo.InvariantCulture, $"Filesystem '{fs.Name}' ({fs.Type}, label {fs.Label}) on '{fs.Base}' does not fit: it has {room / (double)FileSystems.MiB:0.##} MiB, its {files / (double)FileSystems.MiB:0.##} MiB of files need {need / FileSystems.MiB} MiB. Make {what} larger."),
+        fs.Where);
+
+    /// <summary>Each filesystem's part of the tree (<see cref="TreeSplit"/>): its mount point's subtree, the root the rest. Swap has none.</summary>
+    private static Dictionary<string, FileSystemTree> Split(BlockDeviceConfig config, string tree, string work, CancellationToken cancellationToken)
+    {
+        var mounts = config.Mounts.Where(m => ((MkfsNode)config.Node(m.Base)).Type != FileSystemMaker.Swap).ToList();
+        var parts = TreeSplit.Split(tree, Path.Combine(work, "filesystems"), [.. mounts.Select(m => m.MountPoint)], cancellationToken, new SourceLocation(config.Source));
+        return mounts.ToDictionary(m => m.Base, m => parts.Single(p => p.MountPoint == m.MountPoint), StringComparer.Ordinal);
+    }
+}
