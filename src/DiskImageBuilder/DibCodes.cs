@@ -58,6 +58,12 @@ public static class DibCodes
     public const string NoKernel = "DIB0212";
     public const string ImageTooSmall = "DIB0213";
     public const string BootFailed = "DIB0214";
+
+    // 025x: LVM written without device-mapper.
+    public const string LvmConfigInvalid = "DIB0250";
+    public const string LvmUnsupported = "DIB0251";
+    public const string LvmSizeInvalid = "DIB0252";
+    public const string LvmDoesNotFit = "DIB0253";
     public const string InvalidImagePath = "DIB0300";
     public const string ImagePathCollision = "DIB0301";
     public const string InvalidImageItem = "DIB0302";
