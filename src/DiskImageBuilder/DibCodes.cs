@@ -64,6 +64,7 @@ public static class DibCodes
     public const string LvmUnsupported = "DIB0251";
     public const string LvmSizeInvalid = "DIB0252";
     public const string LvmDoesNotFit = "DIB0253";
+    public const string LvmToolMissing = "DIB0254";
     public const string InvalidImagePath = "DIB0300";
     public const string ImagePathCollision = "DIB0301";
     public const string InvalidImageItem = "DIB0302";

@@ -51,6 +51,21 @@ internal static class LvmWriter
         disk.Flush(flushToDisk: true);
     }
 
+    /// <summary>
+    /// Fails before any disk work when an image with LVM volumes has no lvm tool: its initramfs could not
+    /// activate the volume group, so it would not boot (as DIB's lvm element checks for lvm2).
+    /// </summary>
+    public static void RequireLvmTool(string tree, LvmConfig config)
+    {
+        if (!File.Exists(Path.Combine(tree, "usr/sbin/lvm")) && !File.Exists(Path.Combine(tree, "sbin/lvm")))
+        {
+            throw new DibException(
+                DibCodes.LvmToolMissing,
+                $"The block-device configuration has LVM volumes (lvm entry '{config.Name}') but the image has no /usr/sbin/lvm, so it could not activate them at boot. Add the 'lvm' element (it installs lvm2 and its initramfs hook).",
+                config.Location);
+        }
+    }
+
     /// <summary>The creation time LVM records: SOURCE_DATE_EPOCH when set (reproducible builds), else now.</summary>
     public static long CreationTime(string? sourceDateEpoch) =>
         long.TryParse(sourceDateEpoch, NumberStyles.None, CultureInfo.InvariantCulture, out var epoch) ? epoch : DateTimeOffset.UtcNow.ToUnixTimeSeconds();

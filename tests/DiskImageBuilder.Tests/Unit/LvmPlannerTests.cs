@@ -115,4 +115,14 @@ public sealed class LvmPlannerTests
         Code(() => Plan(Config(new LvmLogicalVolumeConfig("a", "vg", Extents: "100%FREE"), new LvmLogicalVolumeConfig("b", "vg", Extents: "1")))).ShouldBe("DIB0253");
         Code(() => Plan(new LvmConfig("lvm", [new("pv", "tiny")], [new("vg", ["pv"])], [new("a", "vg", Extents: "1")]))).ShouldBe("DIB0253");
     }
+
+    [Fact]
+    public void DIB0254_an_image_with_lvm_volumes_needs_the_lvm_tool()
+    {
+        using var tree = new TempDir();
+        var config = Config(new LvmLogicalVolumeConfig("a", "vg", Extents: "1"));
+        Code(() => LvmWriter.RequireLvmTool(tree.Path, config)).ShouldBe(DibCodes.LvmToolMissing);
+        tree.Write("usr/sbin/lvm", "#!/bin/sh\n", executable: true);
+        LvmWriter.RequireLvmTool(tree.Path, config);
+    }
 }
