@@ -63,6 +63,9 @@ public sealed class PrepareImage : MSBuildTask
     /// <summary>bios, uefi or hybrid.</summary>
     public string? BootMode { get; set; }
 
+    /// <summary>DIB's block-device configuration: a YAML file (relative to the project) or the YAML itself.</summary>
+    public string? BlockDeviceConfig { get; set; }
+
     /// <summary>The disk size (2G, 512M, …); empty: computed from the tree.</summary>
     public string? ImageSize { get; set; }
 
@@ -215,6 +218,7 @@ public sealed class PrepareImage : MSBuildTask
             WorkDirectory = Path.GetFullPath(WorkDirectory),
             Trace = Flag(Trace, false, project, "ImageTrace"),
             BootMode = BootModes.NormalizeChoice(BootMode, PropertyLocation(project, "BootMode")),
+            BlockDeviceConfig = Blank(BlockDeviceConfig) ? null : BlockDeviceConfig,
             ImageSize = Blank(ImageSize) ? null : RequestValues.ParseImageSize(ImageSize!, "ImageSize", PropertyLocation(project, "ImageSize")),
             RootFileSystem = rootFileSystem,
             RootLabel = Blank(RootLabel) ? null : RequestValues.ParseRootLabel(

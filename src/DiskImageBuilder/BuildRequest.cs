@@ -75,6 +75,13 @@ public sealed record BuildRequest
     /// </summary>
     public string BootMode { get; init; } = string.Empty;
 
+    /// <summary>
+    /// DIB's block-device configuration: a YAML file's path or the YAML itself (see
+    /// <see cref="BlockDevice.BlockDeviceConfigSource"/>); null: DIB_BLOCK_DEVICE_CONFIG, an element's
+    /// block-device-default.yaml, or the BootMode layout.
+    /// </summary>
+    public string? BlockDeviceConfig { get; init; }
+
     /// <summary>ext4 (default) or xfs (DIB's FS_TYPE).</summary>
     public string RootFileSystem { get; init; } = BlockDevice.FileSystems.Ext4;
 

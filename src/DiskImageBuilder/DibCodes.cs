@@ -59,12 +59,29 @@ public static class DibCodes
     public const string ImageTooSmall = "DIB0213";
     public const string BootFailed = "DIB0214";
 
+    // Block-device configuration (DIB_BLOCK_DEVICE_CONFIG, BlockDeviceConfig, block-device-default.yaml).
+    public const string BlockDeviceConfigSyntax = "DIB0220";
+    public const string UnknownBlockDevicePlugin = "DIB0221";
+    public const string DuplicateBlockDeviceName = "DIB0222";
+    public const string BlockDeviceEdgeUndefined = "DIB0223";
+    public const string BlockDeviceCycle = "DIB0224";
+    public const string BlockDeviceMissingKey = "DIB0225";
+    public const string FileSystemLabelTooLong = "DIB0226";
+    public const string DuplicateFileSystemLabel = "DIB0227";
+    public const string DuplicateMountPoint = "DIB0228";
+    public const string BlockDeviceBadValue = "DIB0229";
+    public const string BlockDeviceUnsupported = "DIB0230";
+    public const string BlockDeviceConfigNotFound = "DIB0231";
+    public const string FileSystemDoesNotFit = "DIB0232";
+    public const string NoRootMount = "DIB0233";
+
     // 025x: LVM written without device-mapper.
     public const string LvmConfigInvalid = "DIB0250";
     public const string LvmUnsupported = "DIB0251";
     public const string LvmSizeInvalid = "DIB0252";
     public const string LvmDoesNotFit = "DIB0253";
     public const string LvmToolMissing = "DIB0254";
+
     public const string InvalidImagePath = "DIB0300";
     public const string ImagePathCollision = "DIB0301";
     public const string InvalidImageItem = "DIB0302";

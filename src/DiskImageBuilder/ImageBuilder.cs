@@ -36,12 +36,18 @@ public static class ImageBuilder
         RequestValues.ParseRootLabel(BlockDevice.DiskImage.RootLabel(request), "RootLabel", Where(request), BlockDevice.FileSystems.MaxLabelLength(request.RootFileSystem));
         var repository = new ElementRepository(request.ElementsPath);
         var elements = ResolveElements(repository, request);
-        request = request with { BootMode = BlockDevice.BlockDeviceChoice.Choose(request.BootMode, request.Architecture, elements, Where(request)) };
+        // A block-device configuration, when given, is the layout: checked here, before any work.
+        var layout = LayoutDisk.Load(request, elements.Elements);
+        request = layout is null
+            ? request with { BootMode = BlockDevice.BlockDeviceChoice.Choose(request.BootMode, request.Architecture, elements, Where(request)) }
+            : request with { BootMode = LayoutDisk.BootMode(layout), RootLabel = layout.Root.Label, RootFileSystem = layout.Root.Type };
         log.Message(LogImportance.Normal, $"DiskImageBuilder: elements: {string.Join(' ', elements.Names)}");
 
         HookChecks.Check(elements.Elements);
         HostTools.CheckRoot();
-        HostTools.Check(HostTools.Engine.Concat(elements.Elements.SelectMany(e => e.HostTools())).Concat(BlockDevice.DiskImage.HostTools(formats, request.BootMode, request.RootFileSystem)));
+        HostTools.Check(HostTools.Engine.Concat(elements.Elements.SelectMany(e => e.HostTools())).Concat(layout is null
+            ? BlockDevice.DiskImage.HostTools(formats, request.BootMode, request.RootFileSystem)
+            : BlockDevice.DiskImage.HostTools(formats, BootModes.Bios, FileSystems.Ext4).Concat(formats.Any(f => f.IsDisk) ? LayoutDisk.HostTools(layout) : [])));
 
         // Before the work directory is touched: a second build of this image would delete the first's tree.
         using var imageLock = ImageLock.Take(request, log, cancellationToken);
@@ -88,11 +94,18 @@ public static class ImageBuilder
             // DIB's DIB_IMAGE_SIZE from block-device.d on: the disk's size in KiB, fixed from the tree
             // as post-install.d left it; the disk is made at least that large.
             long? diskSize = null;
-            void DiskSize(CancellationToken token)
+            void DiskSize(Phase phase, CancellationToken token)
             {
+                // DIB writes fstab from the configuration once the block device exists, before finalise.d,
+                // whose hooks may then edit it; a phase restored from the cache already holds it.
+                if (layout is not null && phase == Phase.Finalise && formats.Any(f => f.IsDisk))
+                {
+                    LayoutDisk.WriteFstab(layout, tree);
+                }
+
                 if (formats.Any(f => f.IsDisk))
                 {
-                    diskSize ??= BlockDevice.DiskImage.PlannedSize(request, tree, token);
+                    diskSize ??= layout is null ? BlockDevice.DiskImage.PlannedSize(request, tree, token) : LayoutDisk.PlannedSize(request, layout, tree, token);
                     runner.SetVariable("DIB_IMAGE_SIZE", (diskSize.Value / 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
                 }
             }
@@ -136,7 +149,9 @@ public static class ImageBuilder
 
             if (formats.Any(f => f.IsDisk))
             {
-                outputs.AddRange(BlockDevice.DiskImage.Create(request, tree, work, formats, log, cancellationToken, diskSize));
+                outputs.AddRange(layout is null
+                    ? BlockDevice.DiskImage.Create(request, tree, work, formats, log, cancellationToken, diskSize)
+                    : LayoutDisk.Create(request, layout, tree, work, formats, log, diskSize, cancellationToken));
             }
 
             Output.Checksums.Write(outputs, request.Checksums);
@@ -181,13 +196,13 @@ public static class ImageBuilder
     /// <param name="root">The tree as the engine reaches it.</param>
     /// <param name="content">The generated script installing ImageFile items and apps, if any.</param>
     /// <param name="diskPhases">Runs before each phase from block-device.d on.</param>
-    private static List<Step> Steps(PhaseRunner runner, string root, BreakPoints breaks, string? content, Action<CancellationToken> diskPhases)
+    private static List<Step> Steps(PhaseRunner runner, string root, BreakPoints breaks, string? content, Action<Phase, CancellationToken> diskPhases)
     {
         Step Run(Phase phase, bool network = false) => new(phase.Name, cancellationToken =>
         {
             if (phase == Phase.BlockDevice || phase == Phase.Finalise || phase == Phase.Cleanup)
             {
-                diskPhases(cancellationToken);
+                diskPhases(phase, cancellationToken);
             }
 
             breaks.Before(phase, cancellationToken);

@@ -286,15 +286,19 @@ internal static class DiskImage
     }
 
     /// <summary>Copies a filesystem image into its partition, skipping zero blocks so the disk stays sparse.</summary>
-    private static void Place(string disk, string image, Partition partition, CancellationToken cancellationToken)
+    private static void Place(string disk, string image, Partition partition, CancellationToken cancellationToken) =>
+        Place(disk, image, partition.Offset, partition.Size, $"partition {partition.Number}", cancellationToken);
+
+    /// <summary>Copies a filesystem image to <paramref name="at"/> bytes into the disk, skipping zero blocks so the disk stays sparse.</summary>
+    internal static void Place(string disk, string image, long at, long room, string where, CancellationToken cancellationToken)
     {
         const int Chunk = 1024 * 1024;
         var buffer = new byte[Chunk];
         using var src = new FileStream(image, FileMode.Open, FileAccess.Read, FileShare.Read, Chunk);
         using var dst = new FileStream(disk, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, Chunk); // the scratch disk's own handle stays open
-        if (src.Length > partition.Size)
+        if (src.Length > room)
         {
-            throw new DibException(DibCodes.PartitionLayoutDoesNotFit, $"{Path.GetFileName(image)} ({Mib(src.Length)}) does not fit partition {partition.Number} ({Mib(partition.Size)}).");
+            throw new DibException(DibCodes.PartitionLayoutDoesNotFit, $"{Path.GetFileName(image)} ({Mib(src.Length)}) does not fit {where} ({Mib(room)}).");
         }
 
         long offset = 0;
@@ -305,7 +309,7 @@ internal static class DiskImage
             var data = buffer.AsSpan(0, read);
             if (data.IndexOfAnyExcept((byte)0) >= 0)
             {
-                dst.Position = partition.Offset + offset;
+                dst.Position = at + offset;
                 dst.Write(data);
             }
 
@@ -313,7 +317,7 @@ internal static class DiskImage
         }
     }
 
-    private static void Convert(string raw, ImageFormat format, string destination, BuildRequest request, IBuildLog log, CancellationToken cancellationToken) =>
+    internal static void Convert(string raw, ImageFormat format, string destination, BuildRequest request, IBuildLog log, CancellationToken cancellationToken) =>
         Outputs.WriteAtomically(destination, log, partial =>
         {
             if (format.Name == "raw")

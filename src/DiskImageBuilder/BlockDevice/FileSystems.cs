@@ -61,9 +61,10 @@ public static class FileSystems
     /// <summary>mke2fs -d: the tree with owners, modes, xattrs, hard links and device nodes, <paramref name="size"/> bytes at <paramref name="offset"/> of an existing disk file.</summary>
     /// <param name="uuid">The filesystem UUID, also its directory hash seed.</param>
     /// <param name="inodes">The inode count to ask for (<see cref="Ext4InodeCount"/>), or null for mke2fs's default.</param>
-    public static void MakeExt4(string disk, long offset, string tree, long size, string label, Guid uuid, long? inodes, long? maxOnlineResize, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken)
+    /// <param name="type">ext4, or ext2/ext3 for a configuration's mkfs.</param>
+    public static void MakeExt4(string disk, long offset, string tree, long size, string label, Guid uuid, long? inodes, long? maxOnlineResize, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken, string type = Ext4)
     {
-        var args = new List<string> { "-F", "-q", "-t", "ext4", "-L", label, "-d", tree };
+        var args = new List<string> { "-F", "-q", "-t", type, "-L", label, "-d", tree };
         var (user, userExtended) = TakeExtendedOptions(SplitOptions(mkfsOptions));
         if (inodes is { } count)
         {
@@ -160,7 +161,7 @@ public static class FileSystems
     public static IReadOnlyList<string> SplitOptions(string? options) =>
         (options ?? string.Empty).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
 
-    private static void Run(ProcessSpec spec, IBuildLog log, CancellationToken cancellationToken)
+    internal static void Run(ProcessSpec spec, IBuildLog log, CancellationToken cancellationToken)
     {
         var result = ProcessRunner.Run(spec, line => log.Message(LogImportance.Low, $"[{spec.FileName}] {line}"), cancellationToken);
         if (result.ExitCode != 0)

@@ -144,19 +144,39 @@ internal static class PartitionTable
     {
         var mbr = ReadSector(disk, 0);
         ClearTableFields(mbr, layout.MbrSignature);
-        foreach (var p in layout.Partitions)
+        foreach (var p in layout.Partitions.Where(p => !p.Logical).Append(layout.Extended).OfType<Partition>())
         {
-            var type = p.Kind switch
-            {
-                PartitionKind.LinuxFilesystem => (byte)0x83,
-                PartitionKind.EfiSystem => (byte)0xEF,
-                _ => throw Invalid($"Partition '{p.Name}': {p.Kind} partitions exist only in GPT tables."),
-            };
-            WriteMbrEntry(mbr.AsSpan(MbrEntriesOffset + ((p.Number - 1) * 16), 16), p.Bootable, type, p.StartSector, p.SectorCount);
+            WriteMbrEntry(mbr.AsSpan(MbrEntriesOffset + ((p.Number - 1) * 16), 16), p.Bootable, MbrType(p), p.StartSector, p.SectorCount);
         }
 
         WriteAt(disk, 0, mbr);
+
+        // Logical partitions: a chain of EBRs, each with the partition (relative to its EBR) and a link
+        // to the next EBR (relative to the extended partition's start), as DIB writes them.
+        var logical = layout.Partitions.Where(p => p.Logical).ToList();
+        for (var i = 0; i < logical.Count; i++)
+        {
+            var p = logical[i];
+            var ebr = new byte[SectorSize];
+            ebr[0x1FE] = 0x55;
+            ebr[0x1FF] = 0xAA;
+            WriteMbrEntry(ebr.AsSpan(MbrEntriesOffset, 16), p.Bootable, MbrType(p), p.StartSector - p.EbrSector, p.SectorCount, chsStart: p.StartSector);
+            if (i + 1 < logical.Count)
+            {
+                var next = logical[i + 1];
+                WriteMbrEntry(ebr.AsSpan(MbrEntriesOffset + 16, 16), bootable: false, 0x05, next.EbrSector - layout.Extended!.StartSector, next.EbrSpan, chsStart: next.EbrSector);
+            }
+
+            WriteAt(disk, p.EbrSector, ebr);
+        }
     }
+
+    private static byte MbrType(Partition p) => p.MbrType ?? p.Kind switch
+    {
+        PartitionKind.LinuxFilesystem => (byte)0x83,
+        PartitionKind.EfiSystem => (byte)0xEF,
+        _ => throw Invalid($"Partition '{p.Name}': {p.Kind} partitions exist only in GPT tables."),
+    };
 
     private static void WriteGpt(FileStream disk, PartitionLayout layout, long sectors)
     {
@@ -170,7 +190,7 @@ internal static class PartitionTable
         foreach (var p in layout.Partitions)
         {
             var e = entries.AsSpan((p.Number - 1) * GptEntrySize, GptEntrySize);
-            TypeGuid(p.Kind).TryWriteBytes(e[..16]);
+            (p.GptType ?? TypeGuid(p.Kind)).TryWriteBytes(e[..16]);
             p.PartitionGuid.TryWriteBytes(e[16..32]);
             BinaryPrimitives.WriteInt64LittleEndian(e[32..], p.StartSector);
             BinaryPrimitives.WriteInt64LittleEndian(e[40..], p.EndSector);
@@ -219,12 +239,13 @@ internal static class PartitionTable
         mbr[0x1FF] = 0xAA;
     }
 
-    private static void WriteMbrEntry(Span<byte> entry, bool bootable, byte type, long start, long count)
+    /// <param name="chsStart">The absolute sector the CHS fields describe, when <paramref name="start"/> is relative (EBR entries).</param>
+    private static void WriteMbrEntry(Span<byte> entry, bool bootable, byte type, long start, long count, long? chsStart = null)
     {
         entry[0] = bootable ? (byte)0x80 : (byte)0x00;
-        WriteChs(entry[1..4], start);
+        WriteChs(entry[1..4], chsStart ?? start);
         entry[4] = type;
-        WriteChs(entry[5..8], start + count - 1);
+        WriteChs(entry[5..8], (chsStart ?? start) + count - 1);
         BinaryPrimitives.WriteUInt32LittleEndian(entry[8..], (uint)start);
         BinaryPrimitives.WriteUInt32LittleEndian(entry[12..], (uint)count);
     }

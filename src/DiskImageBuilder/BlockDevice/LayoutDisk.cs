@@ -1,0 +1,400 @@
+using System.Globalization;
+using DiskImageBuilder.Elements;
+using DiskImageBuilder.Host;
+using DiskImageBuilder.Output;
+
+namespace DiskImageBuilder.BlockDevice;
+
+/// <summary>
+/// Assembles the disk a block-device configuration describes, with no loop device, kpartx or host
+/// mount: the tree is split at its mount points (each mount point's subtree into its own filesystem,
+/// the root the rest), /etc/fstab is written from the mount/fstab entries, each `mkfs` is made from its
+/// part and written at its region's offset in the disk file, then the partition table and, when the
+/// tree has GRUB's BIOS files, GRUB's boot code. Without ImageSize or a local_loop size the disk is
+/// made as small as every filesystem's content plus headroom allows.
+/// </summary>
+internal static class LayoutDisk
+{
+    /// <summary>A byte range of the disk file that a filesystem (or a partition table) is written to.</summary>
+    internal readonly record struct Region(long Offset, long Size);
+
+    /// <summary>The image's configuration, when one is given (<see cref="BlockDeviceConfigSource"/>); null for the BootMode layouts.</summary>
+    public static BlockDeviceConfig? Load(BuildRequest request, IEnumerable<Element> elements) =>
+        BlockDeviceConfigSource.Find(request, elements) is { } found
+            ? BlockDeviceConfigParser.Parse(found.Yaml, found.Source, new RootDefaults(request.RootFileSystem, string.IsNullOrWhiteSpace(request.RootLabel) ? null : request.RootLabel, request.MkfsOptions))
+            : null;
+
+    /// <summary>
+    /// How the disk boots, for the bootloader element (DIB_BOOT_MODE): an ESP (EF00 or MBR 0xEF) makes it
+    /// UEFI, an MBR table or a BIOS boot partition (EF02) BIOS; both hybrid.
+    /// </summary>
+    public static string BootMode(BlockDeviceConfig config)
+    {
+        var table = config.Tables.Count > 0 ? config.Tables[0] : null;
+        var esp = table?.Partitions.Any(p => table.Label == PartitionTableType.Gpt ? GptTypes.Of(p.TypeCode) == GptTypes.Of("EF00") : BlockDeviceConfigParser.MbrType(p.TypeCode) == 0xEF) ?? false;
+        var bios = table is null || table.Label == PartitionTableType.Mbr || table.Partitions.Any(p => GptTypes.Of(p.TypeCode) == GptTypes.Of("EF02"));
+        return esp && bios ? BootModes.Hybrid : esp ? BootModes.Uefi : BootModes.Bios;
+    }
+
+    /// <summary>The label of the filesystem mounted at /boot, or empty (DIB's getval boot-label): GRUB finds its files there.</summary>
+    public static string BootLabel(BlockDeviceConfig config) =>
+        config.Mounts.FirstOrDefault(m => m.MountPoint == "/boot") is { } boot ? ((MkfsNode)config.Node(boot.Base)).Label : string.Empty;
+
+    /// <summary>Host programs the configuration's filesystems need.</summary>
+    public static IEnumerable<HostTool> HostTools(BlockDeviceConfig config)
+    {
+        foreach (var type in config.FileSystems.Select(f => f.Type).Distinct(StringComparer.Ordinal))
+        {
+            switch (type)
+            {
+                case "xfs":
+                    yield return new HostTool("mkfs.xfs", "xfsprogs");
+                    break;
+                case "vfat":
+                    yield return new HostTool("mkfs.vfat", "dosfstools");
+                    yield return new HostTool("mcopy", "mtools");
+                    break;
+                case "swap":
+                    yield return new HostTool("mkswap", "util-linux");
+                    break;
+                default:
+                    yield return new HostTool("mke2fs", "e2fsprogs");
+                    break;
+            }
+        }
+    }
+
+    /// <summary>/etc/fstab from the mount and fstab entries, as DIB's writefstab (before finalise.d).</summary>
+    public static void WriteFstab(BlockDeviceConfig config, string tree)
+    {
+        Directory.CreateDirectory(Path.Combine(tree, "etc"));
+        File.WriteAllText(Path.Combine(tree, "etc", "fstab"), config.Fstab());
+    }
+
+    /// <summary>The disk's size for the tree as it is now (DIB_IMAGE_SIZE for block-device.d on).</summary>
+    public static long PlannedSize(BuildRequest request, BlockDeviceConfig config, string tree, CancellationToken cancellationToken)
+    {
+        if (FixedSize(request, config) is { } size)
+        {
+            return size;
+        }
+
+        // Each mount point's share of the tree, measured in place; the root gets the rest.
+        var usage = new Dictionary<string, (long Bytes, long Inodes)>(StringComparer.Ordinal);
+        var total = FileSystems.Usage(tree, cancellationToken);
+        var rest = total;
+        foreach (var mount in config.Mounts.Where(m => m.MountPoint != "/"))
+        {
+            var dir = Path.Combine(tree, mount.MountPoint.TrimStart('/'));
+            var u = Directory.Exists(dir) ? FileSystems.Usage(dir, cancellationToken) : (0, 0);
+            usage[mount.Base] = u;
+            rest = (Math.Max(0, rest.Bytes - u.Bytes), Math.Max(0, rest.Inodes - u.Inodes));
+        }
+
+        usage[config.Root.Name] = rest;
+        return Fit(request, config, usage, null).DiskSize;
+    }
+
+    public static IReadOnlyList<string> Create(
+        BuildRequest request, BlockDeviceConfig config, string tree, string work, IReadOnlyList<ImageFormat> formats, IBuildLog log, long? minimumSize, CancellationToken cancellationToken)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var root = config.Root;
+
+        // GRUB's BIOS files are read before /boot leaves the tree.
+        var grub = Path.Combine(work, "grub-bios");
+        var hasGrub = File.Exists(Path.Combine(tree, GrubBios.BootImage)) && File.Exists(Path.Combine(tree, GrubBios.CoreImage));
+        if (hasGrub)
+        {
+            foreach (var file in new[] { GrubBios.BootImage, GrubBios.CoreImage })
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(grub, file))!);
+                File.Copy(Path.Combine(tree, file), Path.Combine(grub, file), overwrite: true);
+            }
+        }
+
+        if (config.Nodes.OfType<LvmNode>().FirstOrDefault() is { } lvmNode)
+        {
+            LvmWriter.RequireLvmTool(tree, LvmConfig.From(lvmNode));
+        }
+
+        var contents = Split(config, tree, work);
+        var usage = config.FileSystems.ToDictionary(f => f.Name, f => f.Type == "swap" ? (0L, 0L) : FileSystems.Usage(contents[f.Name], cancellationToken), StringComparer.Ordinal);
+        var plan = Fit(request, config, usage, minimumSize);
+        var allowMemory = request.Environment.GetValueOrDefault("DIB_NO_TMPFS") != "1";
+        using var disk = ScratchDisk.Create(work, plan.DiskSize, usage.Values.Sum(u => u.Item1), allowMemory);
+
+        // LVM's metadata first: it zeroes the start of each logical volume, as lvcreate does.
+        var creationTime = LvmWriter.CreationTime(request.Environment.GetValueOrDefault("SOURCE_DATE_EPOCH"));
+        foreach (var volumes in plan.Lvm)
+        {
+            LvmWriter.Write(disk.Path, volumes, SeedOf(request, config), creationTime);
+            log.Message(LogImportance.Normal, $"DiskImageBuilder: lvm '{volumes.Name}': {string.Join(", ", volumes.LogicalVolumes.Select(l => string.Create(CultureInfo.InvariantCulture, $"{l.VolumeGroup}/{l.Name} {l.Size / FileSystems.MiB} MiB")))}");
+        }
+
+        foreach (var fs in config.FileSystems)
+        {
+            var region = plan.Regions[fs.Base];
+            if (plan.Spanning(fs.Base) is { } spanning)
+            {
+                // An LV on two or more PVs: its filesystem is made in a file of its own, then copied into its extents.
+                var image = Path.Combine(work, $"{fs.Base}.lv");
+                using (var f = File.Create(image))
+                {
+                    f.SetLength(spanning.Size);
+                }
+
+                Make(request, fs, contents.GetValueOrDefault(fs.Name), usage[fs.Name].Item2, image, new Region(0, spanning.Size), work, log, cancellationToken);
+                LvmWriter.CopyInto(disk.Path, spanning, image, cancellationToken);
+                File.Delete(image);
+            }
+            else
+            {
+                Make(request, fs, contents.GetValueOrDefault(fs.Name), usage[fs.Name].Item2, disk.Path, region, work, log, cancellationToken);
+            }
+
+            log.Message(LogImportance.Normal, string.Create(CultureInfo.InvariantCulture, $"DiskImageBuilder: {fs.Type} '{fs.Label}' ({fs.Name}) {region.Size / FileSystems.MiB} MiB at {region.Offset} for {usage[fs.Name].Item1 / FileSystems.MiB} MiB of files"));
+        }
+
+        if (plan.Layout is { } layout)
+        {
+            PartitionTable.Write(disk.Path, layout);
+            var biosBoot = layout.Partitions.FirstOrDefault(p => p.Kind == PartitionKind.BiosBoot);
+            if (hasGrub && (biosBoot is not null || layout.Type == PartitionTableType.Mbr))
+            {
+                var first = layout.Partitions.Select(p => p.Logical ? p.EbrSector : p.StartSector).Append(layout.Extended?.StartSector ?? long.MaxValue).Min();
+                GrubBios.Embed(disk.Path, grub, biosBoot?.StartSector ?? 1, biosBoot?.SectorCount ?? (first - 1));
+            }
+        }
+
+        log.Message(LogImportance.Normal, $"DiskImageBuilder: disk {plan.DiskSize / FileSystems.MiB} MiB from {config.Source} ({plan.Layout?.Type.ToString() ?? "no partition table"}), made in {clock.Elapsed.TotalSeconds:0.00} s");
+        var outputs = new List<string>();
+        foreach (var format in formats.Where(f => f.IsDisk))
+        {
+            var destination = Outputs.PathOf(request, format);
+            DiskImage.Convert(disk.Path, format, destination, request, log, cancellationToken);
+            outputs.Add(destination);
+        }
+
+        return outputs;
+    }
+
+    /// <summary>What the disk's ids are derived from (partition GUIDs, LVM ids): the same image gets the same ones.</summary>
+    private static string SeedOf(BuildRequest request, BlockDeviceConfig config) => $"{request.ImageName}/{config.Root.Label}";
+
+    /// <summary>The disk's size, its partition table (none when filesystems sit on the disk itself) and each block device's bytes.</summary>
+    private sealed record Plan(long DiskSize, PartitionLayout? Layout, IReadOnlyDictionary<string, Region> Regions, IReadOnlyList<LvmVolumes> Lvm)
+    {
+        /// <summary>The logical volume named <paramref name="name"/> when it spans physical volumes (its region is then not contiguous).</summary>
+        public LogicalVolume? Spanning(string name) => Lvm.SelectMany(v => v.LogicalVolumes).FirstOrDefault(l => l.Name == name && l.Segments.Count > 1);
+    }
+
+    private static long? FixedSize(BuildRequest request, BlockDeviceConfig config) =>
+        request.ImageSize is { } wanted ? (wanted + FileSystems.MiB - 1) / FileSystems.MiB * FileSystems.MiB : config.Disk.Size;
+
+    /// <summary>
+    /// The disk for these contents: the given size (each filesystem must fit, else DIB0232 naming it),
+    /// or the smallest whole MiB, grown until every filesystem's region holds what it needs.
+    /// </summary>
+    private static Plan Fit(BuildRequest request, BlockDeviceConfig config, IReadOnlyDictionary<string, (long Bytes, long Inodes)> usage, long? minimumSize)
+    {
+        var needs = config.FileSystems.ToDictionary(f => f, f => Needed(f, usage[f.Name], f == config.Root));
+        var seed = SeedOf(request, config);
+        if (FixedSize(request, config) is { } fixedSize)
+        {
+            var plan = Regions(config, fixedSize, seed);
+            foreach (var (fs, need) in needs.Where(n => plan.Regions[n.Key.Base].Size < n.Value))
+            {
+                throw DoesNotFit(fs, plan.Regions[fs.Base].Size, need, usage[fs.Name].Bytes, request.ImageSize is null ? "the local_loop size" : "ImageSize");
+            }
+
+            return plan;
+        }
+
+        // A first guess: every need, every fixed-size partition and an alignment's slack for each.
+        var fixedParts = config.Tables.SelectMany(t => t.Partitions).Where(p => !p.Size.IsPercent).Sum(p => p.Size.Bytes + Slack(config, p));
+        var size = Math.Max(minimumSize ?? 0, RoundUp(needs.Values.Sum() + fixedParts + (4 * FileSystems.MiB)));
+        for (var attempt = 0; attempt < 64; attempt++)
+        {
+            Plan plan;
+            try
+            {
+                plan = Regions(config, size, seed);
+            }
+            catch (DibException e) when (e.Diagnostics.All(d => d.Code is DibCodes.PartitionLayoutDoesNotFit or DibCodes.LvmDoesNotFit))
+            {
+                size = RoundUp(size + (size / 8) + FileSystems.MiB);
+                continue;
+            }
+
+            var shortfall = needs.Where(n => plan.Regions[n.Key.Base].Size < n.Value).ToList();
+            if (shortfall.Count == 0)
+            {
+                return plan;
+            }
+
+            // A fixed-size partition does not grow with the disk.
+            foreach (var (fs, need) in shortfall.Where(s => config.Node(s.Key.Base) is PartitionNode { Size.IsPercent: false }))
+            {
+                throw DoesNotFit(fs, plan.Regions[fs.Base].Size, need, usage[fs.Name].Bytes, $"partition '{fs.Base}''s size");
+            }
+
+            // Nor does a logical volume of a given size or extent count.
+            foreach (var (fs, need) in shortfall.Where(s => config.Node(s.Key.Base) is LvmVolumeNode lv && LvmShare(lv) is null))
+            {
+                throw DoesNotFit(fs, plan.Regions[fs.Base].Size, need, usage[fs.Name].Bytes, $"logical volume '{fs.Base}''s size");
+            }
+
+            // A percentage of what is left: grow by the shortfall over the smallest share asked for.
+            var missing = shortfall.Sum(s => s.Value - plan.Regions[s.Key.Base].Size);
+            var share = shortfall.Select(s => config.Node(s.Key.Base) switch
+            {
+                PartitionNode { Size.IsPercent: true } p => p.Size.Percent / 100,
+                LvmVolumeNode lv => LvmShare(lv) ?? 1,
+                _ => 1,
+            }).Min();
+            size = RoundUp(size + (long)(missing / share) + FileSystems.MiB);
+        }
+
+        throw new DibException(DibCodes.FileSystemDoesNotFit, $"No disk size was found that gives every filesystem of {config.Source} the room it needs.", new SourceLocation(config.Source));
+    }
+
+    /// <summary>The share of its volume group a logical volume's `extents: N%VG` (or %PVS, %FREE) asks for; null for a fixed size.</summary>
+    private static double? LvmShare(LvmVolumeNode lv) =>
+        lv.Size is null && lv.Extents is { } e && e.IndexOf('%', StringComparison.Ordinal) is > 0 and var at
+            && double.TryParse(e[..at], NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) && percent > 0
+            ? percent / 100
+            : null;
+
+    /// <summary>The root filesystem's device for the kernel when it is on a logical volume (/dev/mapper/VG-LV), else null.</summary>
+    public static string? RootDevice(BlockDeviceConfig config) =>
+        config.Node(config.Root.Base) is LvmVolumeNode { Kind: LvmVolumeKind.LogicalVolume } lv
+            ? new LogicalVolume(lv.Name, lv.Bases[0], string.Empty, 0, []).MapperPath
+            : null;
+
+    // The slack an MBR logical partition or alignment costs beside its size.
+    private static long Slack(BlockDeviceConfig config, PartitionNode p) => config.Tables.First(t => t.Partitions.Contains(p)).Align * 2;
+
+    private static long RoundUp(long bytes) => (bytes + FileSystems.MiB - 1) / FileSystems.MiB * FileSystems.MiB;
+
+    private static Plan Regions(BlockDeviceConfig config, long diskSize, string seed)
+    {
+        var regions = new Dictionary<string, Region>(StringComparer.Ordinal) { [config.Disk.Name] = new Region(0, diskSize) };
+        PartitionLayout? layout = null;
+        foreach (var table in config.Tables)
+        {
+            layout = DibPartitioner.Plan(table, diskSize, seed);
+            foreach (var p in layout.Partitions)
+            {
+                regions[p.Name] = new Region(p.Offset, p.Size);
+            }
+        }
+
+        // LVM: physical volumes on the regions above; each logical volume becomes a region of its own
+        // (one that spans physical volumes is made elsewhere and copied into its extents).
+        var volumes = new List<LvmVolumes>();
+        foreach (var lvm in config.Nodes.OfType<LvmNode>())
+        {
+            var planned = LvmPlanner.Plan(LvmConfig.From(lvm), regions.ToDictionary(r => r.Key, r => (r.Value.Offset, r.Value.Size), StringComparer.Ordinal), seed);
+            foreach (var lv in planned.LogicalVolumes)
+            {
+                regions[lv.Name] = new Region(lv.Segments[0].Offset, lv.Size);
+            }
+
+            volumes.Add(planned);
+        }
+
+        return new Plan(diskSize, layout, regions, volumes);
+    }
+
+    /// <summary>
+    /// What a filesystem needs for its files, with headroom: the root filesystem the BootMode layouts'
+    /// root gets; another ext filesystem a tenth, its inodes, a small journal and the 5% reserve.
+    /// </summary>
+    private static long Needed(MkfsNode fs, (long Bytes, long Inodes) usage, bool root) => fs.Type switch
+    {
+        "swap" => FileSystems.MiB,
+        "vfat" => RoundUp((usage.Bytes * 6 / 5) + (8 * FileSystems.MiB)),
+        "xfs" => FileSystems.RequiredRootSize(usage.Bytes, usage.Inodes, FileSystems.Xfs),
+        _ when root => FileSystems.RequiredRootSize(usage.Bytes, usage.Inodes),
+        _ => RoundUp(((usage.Bytes * 11 / 10) + (usage.Inodes * 256) + (24 * FileSystems.MiB)) * 100 / 95),
+    };
+
+    private static DibException DoesNotFit(MkfsNode fs, long room, long need, long files, string what) => new(
+        DibCodes.FileSystemDoesNotFit,
+        string.Create(CultureInfo.InvariantCulture, $"Filesystem '{fs.Name}' ({fs.Type}, label {fs.Label}) on '{fs.Base}' does not fit: it has {room / (double)FileSystems.MiB:0.##} MiB, its {files / (double)FileSystems.MiB:0.##} MiB of files need {need / FileSystems.MiB} MiB. Make {what} larger."),
+        fs.Where);
+
+    /// <summary>
+    /// Moves each mount point's subtree (deepest first, so /var/log leaves /var before /var does) into a
+    /// folder of its own; the mount point stays as an empty folder. The root filesystem's content is the tree.
+    /// </summary>
+    private static Dictionary<string, string> Split(BlockDeviceConfig config, string tree, string work)
+    {
+        var contents = new Dictionary<string, string>(StringComparer.Ordinal) { [config.Root.Name] = tree };
+        foreach (var mount in config.Mounts.Where(m => m.MountPoint != "/").OrderByDescending(m => m.MountPoint.Count(c => c == '/')))
+        {
+            var fs = (MkfsNode)config.Node(mount.Base);
+            if (fs.Type == "swap")
+            {
+                continue;
+            }
+
+            var source = Path.Combine(tree, mount.MountPoint.TrimStart('/'));
+            var target = Path.Combine(work, "filesystems", fs.Name);
+            Directory.CreateDirectory(target);
+            Directory.CreateDirectory(source);
+            // Copied, then removed: the tree may be an overlay mount, which a rename cannot leave.
+            ProcessRunner.RunChecked(new ProcessSpec("cp", ["-a", "--", source + "/.", target]), null, CancellationToken.None);
+            foreach (var entry in new DirectoryInfo(source).EnumerateFileSystemInfos())
+            {
+                if (entry is DirectoryInfo { LinkTarget: null } dir)
+                {
+                    dir.Delete(recursive: true);
+                }
+                else
+                {
+                    entry.Delete();
+                }
+            }
+
+            contents[fs.Name] = target;
+        }
+
+        foreach (var fs in config.FileSystems.Where(f => !contents.ContainsKey(f.Name)))
+        {
+            contents[fs.Name] = Directory.CreateDirectory(Path.Combine(work, "filesystems", fs.Name)).FullName;
+        }
+
+        return contents;
+    }
+
+    private static void Make(BuildRequest request, MkfsNode fs, string? content, long inodes, string disk, Region region, string work, IBuildLog log, CancellationToken cancellationToken)
+    {
+        var uuid = fs.Uuid ?? StableGuid.From($"{request.ImageName}/{fs.Label}/filesystem");
+        var image = Path.Combine(work, $"{fs.Name}.{fs.Type}");
+        switch (fs.Type)
+        {
+            case "ext2" or "ext3" or "ext4":
+                FileSystems.MakeExt4(disk, region.Offset, content!, region.Size, fs.Label, uuid, FileSystems.Ext4InodeCount(inodes, region.Size, fs.Options), request.MaxOnlineResize, fs.Options, log, cancellationToken, fs.Type);
+                return;
+            case "xfs":
+                FileSystems.MakeXfs(image, content!, Path.Combine(work, "xfs-mount"), region.Size, fs.Label, fs.Options, log, cancellationToken);
+                break;
+            case "vfat":
+                FileSystems.MakeVfat(image, content!, region.Size, fs.Label, log, cancellationToken);
+                break;
+            default:
+                using (var f = File.Create(image))
+                {
+                    f.SetLength(region.Size / 4096 * 4096);
+                }
+
+                FileSystems.Run(new ProcessSpec("mkswap", ["-L", fs.Label, "-U", uuid.ToString(), .. FileSystems.SplitOptions(fs.Options), image]), log, cancellationToken);
+                break;
+        }
+
+        DiskImage.Place(disk, image, region.Offset, region.Size, $"'{fs.Base}'", cancellationToken);
+        File.Delete(image);
+    }
+}

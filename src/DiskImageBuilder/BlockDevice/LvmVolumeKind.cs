@@ -1,0 +1,8 @@
+namespace DiskImageBuilder.BlockDevice;
+
+internal enum LvmVolumeKind
+{
+    PhysicalVolume,
+    VolumeGroup,
+    LogicalVolume,
+}
