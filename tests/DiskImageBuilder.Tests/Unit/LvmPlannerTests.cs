@@ -125,4 +125,71 @@ public sealed class LvmPlannerTests
         tree.Write("usr/sbin/lvm", "#!/bin/sh\n", executable: true);
         LvmWriter.RequireLvmTool(tree.Path, config);
     }
+
+    [Fact]
+    public void DIBs_block_device_efi_lvm_default_parses_and_lays_out_its_percentages_of_the_vg()
+    {
+        // DIB's block-device-efi-lvm/block-device-default.yaml (its lvm entry has a list `base`).
+        var config = BlockDeviceConfigParser.Parse("""
+            - local_loop:
+                name: image0
+            - partitioning:
+                base: image0
+                label: gpt
+                partitions:
+                  - name: ESP
+                    type: 'EF00'
+                    size: 550MiB
+                    mkfs:
+                      type: vfat
+                      mount:
+                        mount_point: /boot/efi
+                        fstab:
+                          options: "defaults"
+                          fsck-passno: 2
+                  - name: BSP
+                    type: 'EF02'
+                    size: 8MiB
+                  - name: root
+                    flags: [ boot ]
+                    size: 40G
+            - lvm:
+                name: lvm
+                base: [ root ]
+                pvs:
+                    - name: pv
+                      base: root
+                      options: [ "--force" ]
+                vgs:
+                    - name: vg
+                      base: [ "pv" ]
+                      options: [ "--force" ]
+                lvs:
+                    - name: lv_root
+                      base: vg
+                      extents: 23%VG
+                    - name: lv_var
+                      base: vg
+                      extents: 57%VG
+                    - name: lv_home
+                      base: vg
+                      extents: 20%VG
+            - mkfs:
+                name: fs_root
+                base: lv_root
+                type: xfs
+                label: "img-rootfs"
+                mount:
+                    mount_point: /
+                    fstab:
+                        options: "rw,relatime"
+                        fsck-passno: 1
+            """, "block-device-default.yaml", new RootDefaults("ext4", null, null));
+        LayoutDisk.RootDevice(config).ShouldBe("/dev/mapper/vg-lv_root");
+
+        // 40G is DIB's 40e9 bytes: 9536 extents after pe_start; each percentage rounded down as lvcreate does.
+        var v = LvmPlanner.Plan(LvmConfig.From(config.Nodes.OfType<LvmNode>().Single()), new Dictionary<string, (long, long)> { ["root"] = (560 * MiB, 40_000_000_000) }, "image");
+        v.VolumeGroups[0].ExtentCount.ShouldBe(9536);
+        v.LogicalVolumes.Select(l => (l.Name, l.ExtentCount)).ShouldBe([("lv_root", 2193L), ("lv_var", 5435L), ("lv_home", 1907L)]);
+    }
 }
