@@ -74,6 +74,12 @@ public static class DibCodes
     public const string BlockDeviceConfigNotFound = "DIB0231";
     public const string FileSystemDoesNotFit = "DIB0232";
     public const string NoRootMount = "DIB0233";
+    // 024x: filesystems of a block-device layout (tree split, makers, placement, fstab).
+    public const string InvalidMountPoint = "DIB0240";
+    public const string MountPointNotDirectory = "DIB0241";
+    public const string UnknownFileSystemType = "DIB0242";
+    public const string FileSystemSizeInvalid = "DIB0243";
+    public const string ExtentsTooSmall = "DIB0244";
 
     // 025x: LVM written without device-mapper.
     public const string LvmConfigInvalid = "DIB0250";

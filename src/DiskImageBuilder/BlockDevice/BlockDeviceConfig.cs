@@ -37,25 +37,11 @@ internal sealed record BlockDeviceConfig(string Source, IReadOnlyList<LayoutNode
     /// <summary>The mount of a filesystem, if it has one.</summary>
     public MountNode? MountOf(MkfsNode fs) => Nodes.OfType<MountNode>().FirstOrDefault(m => m.Base == fs.Name);
 
-    /// <summary>
-    /// /etc/fstab as DIB writes it: one line per mount that has an `fstab` entry, in mount order, by
-    /// label; swap is mounted at `none` with sw 0 0.
-    /// </summary>
-    public string Fstab()
-    {
-        var lines = new System.Text.StringBuilder();
-        foreach (var mount in Mounts)
-        {
-            var fs = (MkfsNode)Node(mount.Base);
-            if (Nodes.OfType<FstabNode>().FirstOrDefault(f => f.Base == mount.Name) is not { } entry)
-            {
-                continue;
-            }
-
-            var swap = fs.Type == "swap";
-            lines.Append(System.Globalization.CultureInfo.InvariantCulture, $"LABEL={fs.Label} {(swap ? "none" : mount.MountPoint)} {fs.Type} {(swap ? "sw" : entry.Options)} {(swap ? "0" : entry.DumpFreq)} {(swap ? "0" : entry.FsckPassno)}\n");
-        }
-
-        return lines.ToString();
-    }
+    /// <summary>/etc/fstab as DIB writes it: one line per mount that has an `fstab` entry, by label (<see cref="BlockDevice.Fstab"/>).</summary>
+    public string Fstab() => BlockDevice.Fstab.Render(
+        from mount in Mounts
+        let entry = Nodes.OfType<FstabNode>().FirstOrDefault(f => f.Base == mount.Name)
+        where entry is not null
+        let fs = (MkfsNode)Node(mount.Base)
+        select BlockDevice.Fstab.Entry(mount.MountPoint, fs.Type, fs.Label, fs.Uuid ?? Guid.Empty, entry.Options, entry.DumpFreq, entry.FsckPassno));
 }

@@ -115,13 +115,7 @@ internal static class BlockDeviceConfigParser
                     nodes.Add(mount);
                     break;
                 default:
-                    nodes.Add(new FstabNode(
-                        f.Name,
-                        Require(f, "base", f.Base),
-                        Optional(f, "options", source) ?? "defaults",
-                        Optional(f, "dump-freq", source) ?? "0",
-                        Optional(f, "fsck-passno", source) ?? "2",
-                        f.Where));
+                    nodes.Add(new FstabNode(f.Name, Require(f, "base", f.Base), Optional(f, "options", source), Number(f, "dump-freq", source), Number(f, "fsck-passno", source), f.Where));
                     break;
             }
         }
@@ -385,6 +379,11 @@ internal static class BlockDeviceConfigParser
 
         return new MkfsNode(f.Name, Require(f, "base", f.Base), type, label, Optional(f, "opts", source) ?? (isRoot ? root.Options : null), uuid, f.Where);
     }
+
+    private static int? Number(Flat f, string key, string source) =>
+        Optional(f, key, source) is not { } text ? null
+        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n
+        : throw Bad(f, key, $"{key} '{text}' of '{f.Name}' is not a number.");
 
     private static LayoutSize Size(Flat f, string key, string text, bool relative) =>
         LayoutSize.TryParse(text, relative) ?? throw Bad(f, key, $"'{text}' is not a size{(relative ? " (bytes, a number with a unit such as 512MiB or 2GB, or a percentage such as 50%)" : " (bytes or a number with a unit such as 512MiB or 2GB)")}.");

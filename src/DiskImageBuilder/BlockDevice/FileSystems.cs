@@ -61,10 +61,18 @@ public static class FileSystems
     /// <summary>mke2fs -d: the tree with owners, modes, xattrs, hard links and device nodes, <paramref name="size"/> bytes at <paramref name="offset"/> of an existing disk file.</summary>
     /// <param name="uuid">The filesystem UUID, also its directory hash seed.</param>
     /// <param name="inodes">The inode count to ask for (<see cref="Ext4InodeCount"/>), or null for mke2fs's default.</param>
-    /// <param name="type">ext4, or ext2/ext3 for a configuration's mkfs.</param>
-    public static void MakeExt4(string disk, long offset, string tree, long size, string label, Guid uuid, long? inodes, long? maxOnlineResize, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken, string type = Ext4)
+    public static void MakeExt4(string disk, long offset, string tree, long size, string label, Guid uuid, long? inodes, long? maxOnlineResize, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken) =>
+        MakeExt(Ext4, disk, offset, tree, size, label, uuid, inodes, maxOnlineResize, mkfsOptions, log, cancellationToken);
+
+    /// <summary><see cref="MakeExt4"/> for any of ext2, ext3, ext4 (<paramref name="fsType"/>); <paramref name="tree"/> null makes it empty.</summary>
+    public static void MakeExt(string fsType, string disk, long offset, string? tree, long size, string label, Guid uuid, long? inodes, long? maxOnlineResize, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken)
     {
-        var args = new List<string> { "-F", "-q", "-t", type, "-L", label, "-d", tree };
+        var args = new List<string> { "-F", "-q", "-t", fsType, "-L", label };
+        if (tree is not null)
+        {
+            args.AddRange(["-d", tree]);
+        }
+
         var (user, userExtended) = TakeExtendedOptions(SplitOptions(mkfsOptions));
         if (inodes is { } count)
         {
@@ -102,14 +110,16 @@ public static class FileSystems
     /// modes, xattrs, hard links, devices). If anything dies, the namespace takes the mount with it
     /// and the loop device detaches itself (autoclear): nothing is left on the host.
     /// </summary>
-    public static void MakeXfs(string image, string tree, string mountPoint, long size, string label, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken)
+    /// <param name="uuid">The filesystem UUID (mkfs.xfs -m uuid=), or null for a random one.</param>
+    public static void MakeXfs(string image, string tree, string mountPoint, long size, string label, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken, Guid? uuid = null)
     {
         using (var f = File.Create(image))
         {
             f.SetLength(size);
         }
 
-        Run(new ProcessSpec("mkfs.xfs", ["-q", "-f", "-L", label, .. SplitOptions(mkfsOptions), image]), log, cancellationToken);
+        string[] uuidArgs = uuid is { } u ? ["-m", $"uuid={u}"] : [];
+        Run(new ProcessSpec("mkfs.xfs", ["-q", "-f", "-L", label, .. uuidArgs, .. SplitOptions(mkfsOptions), image]), log, cancellationToken);
         Directory.CreateDirectory(mountPoint);
         Run(
             new ProcessSpec("unshare", [
@@ -120,10 +130,12 @@ public static class FileSystems
     }
 
     /// <summary>A FAT filesystem (the EFI system partition) filled from a folder with mtools.</summary>
-    public static void MakeVfat(string image, string content, long size, string label, IBuildLog log, CancellationToken cancellationToken)
+    /// <param name="volumeId">The 32-bit volume id as 8 hex digits (mkfs.vfat -i), or null for one from the clock.</param>
+    public static void MakeVfat(string image, string content, long size, string label, IBuildLog log, CancellationToken cancellationToken, string? volumeId = null, string? mkfsOptions = null)
     {
         File.Delete(image);
-        Run(new ProcessSpec("mkfs.vfat", ["-C", "-n", label, image, (size / 1024).ToString(System.Globalization.CultureInfo.InvariantCulture)]), log, cancellationToken);
+        string[] idArgs = volumeId is null ? [] : ["-i", volumeId];
+        Run(new ProcessSpec("mkfs.vfat", ["-C", "-n", label, .. idArgs, .. SplitOptions(mkfsOptions), image, (size / 1024).ToString(System.Globalization.CultureInfo.InvariantCulture)]), log, cancellationToken);
         var entries = Directory.EnumerateFileSystemEntries(content).Order(StringComparer.Ordinal).ToList();
         if (entries.Count > 0)
         {

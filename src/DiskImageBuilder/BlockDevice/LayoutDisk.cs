@@ -15,9 +15,6 @@ namespace DiskImageBuilder.BlockDevice;
 /// </summary>
 internal static class LayoutDisk
 {
-    /// <summary>A byte range of the disk file that a filesystem (or a partition table) is written to.</summary>
-    internal readonly record struct Region(long Offset, long Size);
-
     /// <summary>The image's configuration, when one is given (<see cref="BlockDeviceConfigSource"/>); null for the BootMode layouts.</summary>
     public static BlockDeviceConfig? Load(BuildRequest request, IEnumerable<Element> elements) =>
         BlockDeviceConfigSource.Find(request, elements) is { } found
@@ -67,8 +64,7 @@ internal static class LayoutDisk
     /// <summary>/etc/fstab from the mount and fstab entries, as DIB's writefstab (before finalise.d).</summary>
     public static void WriteFstab(BlockDeviceConfig config, string tree)
     {
-        Directory.CreateDirectory(Path.Combine(tree, "etc"));
-        File.WriteAllText(Path.Combine(tree, "etc", "fstab"), config.Fstab());
+        Fstab.WriteInto(tree, config.Fstab());
     }
 
     /// <summary>The disk's size for the tree as it is now (DIB_IMAGE_SIZE for block-device.d on).</summary>
@@ -118,8 +114,8 @@ internal static class LayoutDisk
             LvmWriter.RequireLvmTool(tree, LvmConfig.From(lvmNode));
         }
 
-        var contents = Split(config, tree, work);
-        var usage = config.FileSystems.ToDictionary(f => f.Name, f => f.Type == "swap" ? (0L, 0L) : FileSystems.Usage(contents[f.Name], cancellationToken), StringComparer.Ordinal);
+        var contents = Split(config, tree, work, cancellationToken);
+        var usage = config.FileSystems.ToDictionary(f => f.Name, f => contents.TryGetValue(f.Name, out var c) ? (c.Bytes, c.Inodes) : (0L, 0L), StringComparer.Ordinal);
         var plan = Fit(request, config, usage, minimumSize);
         var allowMemory = request.Environment.GetValueOrDefault("DIB_NO_TMPFS") != "1";
         using var disk = ScratchDisk.Create(work, plan.DiskSize, usage.Values.Sum(u => u.Item1), allowMemory);
@@ -134,26 +130,10 @@ internal static class LayoutDisk
 
         foreach (var fs in config.FileSystems)
         {
-            var region = plan.Regions[fs.Base];
-            if (plan.Spanning(fs.Base) is { } spanning)
-            {
-                // An LV on two or more PVs: its filesystem is made in a file of its own, then copied into its extents.
-                var image = Path.Combine(work, $"{fs.Base}.lv");
-                using (var f = File.Create(image))
-                {
-                    f.SetLength(spanning.Size);
-                }
-
-                Make(request, fs, contents.GetValueOrDefault(fs.Name), usage[fs.Name].Item2, image, new Region(0, spanning.Size), work, log, cancellationToken);
-                LvmWriter.CopyInto(disk.Path, spanning, image, cancellationToken);
-                File.Delete(image);
-            }
-            else
-            {
-                Make(request, fs, contents.GetValueOrDefault(fs.Name), usage[fs.Name].Item2, disk.Path, region, work, log, cancellationToken);
-            }
-
-            log.Message(LogImportance.Normal, string.Create(CultureInfo.InvariantCulture, $"DiskImageBuilder: {fs.Type} '{fs.Label}' ({fs.Name}) {region.Size / FileSystems.MiB} MiB at {region.Offset} for {usage[fs.Name].Item1 / FileSystems.MiB} MiB of files"));
+            var extents = plan.Regions[fs.Base];
+            var spec = new FileSystemSpec(fs.Type, fs.Label, fs.Uuid ?? StableGuid.From($"{request.ImageName}/{fs.Label}/filesystem"), fs.Options);
+            FileSystemMaker.Make(spec, contents.GetValueOrDefault(fs.Name), disk.Path, extents, Path.Combine(work, "mkfs"), log, cancellationToken);
+            log.Message(LogImportance.Normal, string.Create(CultureInfo.InvariantCulture, $"DiskImageBuilder: {fs.Type} '{fs.Label}' ({fs.Name}) {Size(extents) / FileSystems.MiB} MiB at {extents[0].Offset} for {usage[fs.Name].Item1 / FileSystems.MiB} MiB of files"));
         }
 
         if (plan.Layout is { } layout)
@@ -183,11 +163,9 @@ internal static class LayoutDisk
     private static string SeedOf(BuildRequest request, BlockDeviceConfig config) => $"{request.ImageName}/{config.Root.Label}";
 
     /// <summary>The disk's size, its partition table (none when filesystems sit on the disk itself) and each block device's bytes.</summary>
-    private sealed record Plan(long DiskSize, PartitionLayout? Layout, IReadOnlyDictionary<string, Region> Regions, IReadOnlyList<LvmVolumes> Lvm)
-    {
-        /// <summary>The logical volume named <paramref name="name"/> when it spans physical volumes (its region is then not contiguous).</summary>
-        public LogicalVolume? Spanning(string name) => Lvm.SelectMany(v => v.LogicalVolumes).FirstOrDefault(l => l.Name == name && l.Segments.Count > 1);
-    }
+    private sealed record Plan(long DiskSize, PartitionLayout? Layout, IReadOnlyDictionary<string, IReadOnlyList<DiskExtent>> Regions, IReadOnlyList<LvmVolumes> Lvm);
+
+    private static long Size(IReadOnlyList<DiskExtent> extents) => extents.Sum(e => e.Length);
 
     private static long? FixedSize(BuildRequest request, BlockDeviceConfig config) =>
         request.ImageSize is { } wanted ? (wanted + FileSystems.MiB - 1) / FileSystems.MiB * FileSystems.MiB : config.Disk.Size;
@@ -203,9 +181,9 @@ internal static class LayoutDisk
         if (FixedSize(request, config) is { } fixedSize)
         {
             var plan = Regions(config, fixedSize, seed);
-            foreach (var (fs, need) in needs.Where(n => plan.Regions[n.Key.Base].Size < n.Value))
+            foreach (var (fs, need) in needs.Where(n => Size(plan.Regions[n.Key.Base]) < n.Value))
             {
-                throw DoesNotFit(fs, plan.Regions[fs.Base].Size, need, usage[fs.Name].Bytes, request.ImageSize is null ? "the local_loop size" : "ImageSize");
+                throw DoesNotFit(fs, Size(plan.Regions[fs.Base]), need, usage[fs.Name].Bytes, request.ImageSize is null ? "the local_loop size" : "ImageSize");
             }
 
             return plan;
@@ -227,7 +205,7 @@ internal static class LayoutDisk
                 continue;
             }
 
-            var shortfall = needs.Where(n => plan.Regions[n.Key.Base].Size < n.Value).ToList();
+            var shortfall = needs.Where(n => Size(plan.Regions[n.Key.Base]) < n.Value).ToList();
             if (shortfall.Count == 0)
             {
                 return plan;
@@ -236,17 +214,17 @@ internal static class LayoutDisk
             // A fixed-size partition does not grow with the disk.
             foreach (var (fs, need) in shortfall.Where(s => config.Node(s.Key.Base) is PartitionNode { Size.IsPercent: false }))
             {
-                throw DoesNotFit(fs, plan.Regions[fs.Base].Size, need, usage[fs.Name].Bytes, $"partition '{fs.Base}''s size");
+                throw DoesNotFit(fs, Size(plan.Regions[fs.Base]), need, usage[fs.Name].Bytes, $"partition '{fs.Base}''s size");
             }
 
             // Nor does a logical volume of a given size or extent count.
             foreach (var (fs, need) in shortfall.Where(s => config.Node(s.Key.Base) is LvmVolumeNode lv && LvmShare(lv) is null))
             {
-                throw DoesNotFit(fs, plan.Regions[fs.Base].Size, need, usage[fs.Name].Bytes, $"logical volume '{fs.Base}''s size");
+                throw DoesNotFit(fs, Size(plan.Regions[fs.Base]), need, usage[fs.Name].Bytes, $"logical volume '{fs.Base}''s size");
             }
 
             // A percentage of what is left: grow by the shortfall over the smallest share asked for.
-            var missing = shortfall.Sum(s => s.Value - plan.Regions[s.Key.Base].Size);
+            var missing = shortfall.Sum(s => s.Value - Size(plan.Regions[s.Key.Base]));
             var share = shortfall.Select(s => config.Node(s.Key.Base) switch
             {
                 PartitionNode { Size.IsPercent: true } p => p.Size.Percent / 100,
@@ -279,26 +257,27 @@ internal static class LayoutDisk
 
     private static Plan Regions(BlockDeviceConfig config, long diskSize, string seed)
     {
-        var regions = new Dictionary<string, Region>(StringComparer.Ordinal) { [config.Disk.Name] = new Region(0, diskSize) };
+        var regions = new Dictionary<string, IReadOnlyList<DiskExtent>>(StringComparer.Ordinal) { [config.Disk.Name] = [new DiskExtent(0, diskSize)] };
         PartitionLayout? layout = null;
         foreach (var table in config.Tables)
         {
             layout = DibPartitioner.Plan(table, diskSize, seed);
             foreach (var p in layout.Partitions)
             {
-                regions[p.Name] = new Region(p.Offset, p.Size);
+                regions[p.Name] = [new DiskExtent(p.Offset, p.Size)];
             }
         }
 
-        // LVM: physical volumes on the regions above; each logical volume becomes a region of its own
-        // (one that spans physical volumes is made elsewhere and copied into its extents).
+        // LVM: physical volumes on the partitions' regions above; each logical volume's extents become its region.
         var volumes = new List<LvmVolumes>();
         foreach (var lvm in config.Nodes.OfType<LvmNode>())
         {
-            var planned = LvmPlanner.Plan(LvmConfig.From(lvm), regions.ToDictionary(r => r.Key, r => (r.Value.Offset, r.Value.Size), StringComparer.Ordinal), seed);
+            // A PV is made on a contiguous block device (a partition or the disk), not on another LV.
+            var contiguous = regions.Where(r => r.Value.Count == 1).ToDictionary(r => r.Key, r => (r.Value[0].Offset, r.Value[0].Length), StringComparer.Ordinal);
+            var planned = LvmPlanner.Plan(LvmConfig.From(lvm), contiguous, seed);
             foreach (var lv in planned.LogicalVolumes)
             {
-                regions[lv.Name] = new Region(lv.Segments[0].Offset, lv.Size);
+                regions[lv.Name] = lv.Extents;
             }
 
             volumes.Add(planned);
@@ -307,94 +286,20 @@ internal static class LayoutDisk
         return new Plan(diskSize, layout, regions, volumes);
     }
 
-    /// <summary>
-    /// What a filesystem needs for its files, with headroom: the root filesystem the BootMode layouts'
-    /// root gets; another ext filesystem a tenth, its inodes, a small journal and the 5% reserve.
-    /// </summary>
-    private static long Needed(MkfsNode fs, (long Bytes, long Inodes) usage, bool root) => fs.Type switch
-    {
-        "swap" => FileSystems.MiB,
-        "vfat" => RoundUp((usage.Bytes * 6 / 5) + (8 * FileSystems.MiB)),
-        "xfs" => FileSystems.RequiredRootSize(usage.Bytes, usage.Inodes, FileSystems.Xfs),
-        _ when root => FileSystems.RequiredRootSize(usage.Bytes, usage.Inodes),
-        _ => RoundUp(((usage.Bytes * 11 / 10) + (usage.Inodes * 256) + (24 * FileSystems.MiB)) * 100 / 95),
-    };
+    /// <summary>What a filesystem needs for its files: the root filesystem the BootMode layouts' headroom, the others what their maker needs.</summary>
+    private static long Needed(MkfsNode fs, (long Bytes, long Inodes) usage, bool root) =>
+        root && fs.Type == FileSystems.Ext4 ? FileSystems.RequiredRootSize(usage.Bytes, usage.Inodes) : FileSystemMaker.RequiredSize(fs.Type, usage.Bytes, usage.Inodes);
 
     private static DibException DoesNotFit(MkfsNode fs, long room, long need, long files, string what) => new(
         DibCodes.FileSystemDoesNotFit,
         string.Create(CultureInfo.InvariantCulture, $"Filesystem '{fs.Name}' ({fs.Type}, label {fs.Label}) on '{fs.Base}' does not fit: it has {room / (double)FileSystems.MiB:0.##} MiB, its {files / (double)FileSystems.MiB:0.##} MiB of files need {need / FileSystems.MiB} MiB. Make {what} larger."),
         fs.Where);
 
-    /// <summary>
-    /// Moves each mount point's subtree (deepest first, so /var/log leaves /var before /var does) into a
-    /// folder of its own; the mount point stays as an empty folder. The root filesystem's content is the tree.
-    /// </summary>
-    private static Dictionary<string, string> Split(BlockDeviceConfig config, string tree, string work)
+    /// <summary>Each filesystem's part of the tree (<see cref="TreeSplit"/>): its mount point's subtree, the root the rest. Swap has none.</summary>
+    private static Dictionary<string, FileSystemTree> Split(BlockDeviceConfig config, string tree, string work, CancellationToken cancellationToken)
     {
-        var contents = new Dictionary<string, string>(StringComparer.Ordinal) { [config.Root.Name] = tree };
-        foreach (var mount in config.Mounts.Where(m => m.MountPoint != "/").OrderByDescending(m => m.MountPoint.Count(c => c == '/')))
-        {
-            var fs = (MkfsNode)config.Node(mount.Base);
-            if (fs.Type == "swap")
-            {
-                continue;
-            }
-
-            var source = Path.Combine(tree, mount.MountPoint.TrimStart('/'));
-            var target = Path.Combine(work, "filesystems", fs.Name);
-            Directory.CreateDirectory(target);
-            Directory.CreateDirectory(source);
-            // Copied, then removed: the tree may be an overlay mount, which a rename cannot leave.
-            ProcessRunner.RunChecked(new ProcessSpec("cp", ["-a", "--", source + "/.", target]), null, CancellationToken.None);
-            foreach (var entry in new DirectoryInfo(source).EnumerateFileSystemInfos())
-            {
-                if (entry is DirectoryInfo { LinkTarget: null } dir)
-                {
-                    dir.Delete(recursive: true);
-                }
-                else
-                {
-                    entry.Delete();
-                }
-            }
-
-            contents[fs.Name] = target;
-        }
-
-        foreach (var fs in config.FileSystems.Where(f => !contents.ContainsKey(f.Name)))
-        {
-            contents[fs.Name] = Directory.CreateDirectory(Path.Combine(work, "filesystems", fs.Name)).FullName;
-        }
-
-        return contents;
-    }
-
-    private static void Make(BuildRequest request, MkfsNode fs, string? content, long inodes, string disk, Region region, string work, IBuildLog log, CancellationToken cancellationToken)
-    {
-        var uuid = fs.Uuid ?? StableGuid.From($"{request.ImageName}/{fs.Label}/filesystem");
-        var image = Path.Combine(work, $"{fs.Name}.{fs.Type}");
-        switch (fs.Type)
-        {
-            case "ext2" or "ext3" or "ext4":
-                FileSystems.MakeExt4(disk, region.Offset, content!, region.Size, fs.Label, uuid, FileSystems.Ext4InodeCount(inodes, region.Size, fs.Options), request.MaxOnlineResize, fs.Options, log, cancellationToken, fs.Type);
-                return;
-            case "xfs":
-                FileSystems.MakeXfs(image, content!, Path.Combine(work, "xfs-mount"), region.Size, fs.Label, fs.Options, log, cancellationToken);
-                break;
-            case "vfat":
-                FileSystems.MakeVfat(image, content!, region.Size, fs.Label, log, cancellationToken);
-                break;
-            default:
-                using (var f = File.Create(image))
-                {
-                    f.SetLength(region.Size / 4096 * 4096);
-                }
-
-                FileSystems.Run(new ProcessSpec("mkswap", ["-L", fs.Label, "-U", uuid.ToString(), .. FileSystems.SplitOptions(fs.Options), image]), log, cancellationToken);
-                break;
-        }
-
-        DiskImage.Place(disk, image, region.Offset, region.Size, $"'{fs.Base}'", cancellationToken);
-        File.Delete(image);
+        var mounts = config.Mounts.Where(m => ((MkfsNode)config.Node(m.Base)).Type != FileSystemMaker.Swap).ToList();
+        var parts = TreeSplit.Split(tree, Path.Combine(work, "filesystems"), [.. mounts.Select(m => m.MountPoint)], cancellationToken, new SourceLocation(config.Source));
+        return mounts.ToDictionary(m => m.Base, m => parts.Single(p => p.MountPoint == m.MountPoint), StringComparer.Ordinal);
     }
 }

@@ -8,7 +8,7 @@ internal sealed record LogicalVolume(string Name, string VolumeGroup, string Id,
     public long Size => ExtentCount * ExtentSize;
 
     /// <summary>The LV's bytes as (offset, length) ranges of the disk file, in LV order (an LV may span physical volumes).</summary>
-    public IReadOnlyList<(long Offset, long Length)> Extents => [.. Segments.Select(s => (s.Offset, s.Length))];
+    public IReadOnlyList<DiskExtent> Extents => [.. Segments.Select(s => new DiskExtent(s.Offset, s.Length))];
 
     /// <summary>The node the booted guest's LVM makes for it (udev's /dev/VG/LV link points at the same device).</summary>
     public string MapperPath => $"/dev/mapper/{VolumeGroup.Replace("-", "--", StringComparison.Ordinal)}-{Name.Replace("-", "--", StringComparison.Ordinal)}";

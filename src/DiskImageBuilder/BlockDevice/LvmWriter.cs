@@ -52,42 +52,6 @@ internal static class LvmWriter
     }
 
     /// <summary>
-    /// Copies a filesystem image made for <paramref name="lv"/> into its extents in the disk file, for an LV
-    /// that spans physical volumes (one that does not is written in place). All-zero blocks are skipped:
-    /// the disk file is new and sparse.
-    /// </summary>
-    public static void CopyInto(string diskFile, LogicalVolume lv, string image, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(lv);
-        using var source = new FileStream(image, FileMode.Open, FileAccess.Read);
-        if (source.Length > lv.Size)
-        {
-            throw new DibException(DibCodes.LvmDoesNotFit, $"The filesystem for logical volume '{lv.Name}' is {source.Length} bytes; the volume has {lv.Size}.");
-        }
-
-        using var disk = new FileStream(diskFile, FileMode.Open, FileAccess.ReadWrite);
-        var buffer = new byte[1024 * 1024];
-        long lvOffset = 0;
-        foreach (var (offset, length) in lv.Extents)
-        {
-            for (long done = 0; done < length && lvOffset + done < source.Length; done += buffer.Length)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var count = (int)Math.Min(buffer.Length, Math.Min(length - done, source.Length - lvOffset - done));
-                source.Position = lvOffset + done;
-                source.ReadExactly(buffer, 0, count);
-                if (buffer.AsSpan(0, count).ContainsAnyExcept((byte)0))
-                {
-                    disk.Position = offset + done;
-                    disk.Write(buffer, 0, count);
-                }
-            }
-
-            lvOffset += length;
-        }
-    }
-
-    /// <summary>
     /// Fails before any disk work when an image with LVM volumes has no lvm tool: its initramfs could not
     /// activate the volume group, so it would not boot (as DIB's lvm element checks for lvm2).
     /// </summary>

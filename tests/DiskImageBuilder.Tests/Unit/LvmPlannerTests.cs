@@ -40,7 +40,7 @@ public sealed class LvmPlannerTests
         // e fills pv (25 extents) and goes on on pv2; f is all on pv2.
         v["e"].Segments.Select(s => (s.PhysicalVolume.Name, s.StartExtent, s.PvStartExtent, s.ExtentCount)).ShouldBe([("pv", 0L, 14L, 10L)]);
         v["f"].Segments.Select(s => (s.PhysicalVolume.Name, s.StartExtent, s.PvStartExtent, s.ExtentCount)).ShouldBe([("pv", 0L, 24L, 1L), ("pv2", 1L, 0L, 10L)]);
-        v["f"].Extents.ShouldBe([((1 + 1 + (24 * 4)) * MiB, 4 * MiB), ((102 + 1) * MiB, 40 * MiB)]);
+        v["f"].Extents.ShouldBe([new DiskExtent((1 + 1 + (24 * 4)) * MiB, 4 * MiB), new DiskExtent((102 + 1) * MiB, 40 * MiB)]);
         v["f"].MapperPath.ShouldBe("/dev/mapper/vg-f");
     }
 

@@ -1,0 +1,8 @@
+namespace DiskImageBuilder.BlockDevice;
+
+/// <summary>
+/// What a layout's mkfs entry asks for: the type (ext2, ext3, ext4, xfs, vfat, swap), the label
+/// (DIB: the entry's name when not given; vfat's upper-cased by the maker), the UUID (DIB: random
+/// when not given; give a stable one for reproducible images) and extra mkfs options ("opts").
+/// </summary>
+internal sealed record FileSystemSpec(string Type, string Label, Guid Uuid, string? Options = null);
