@@ -138,8 +138,13 @@ public sealed class PrepareImage : MSBuildTask
         {
             var request = CreateRequest();
             var resolved = ImageBuilder.ResolveElements(new ElementRepository(request.ElementsPath), request);
-            // A BootMode the block-device element contradicts shows at once (also in the IDE).
-            BlockDeviceChoice.Choose(request.BootMode, request.Architecture, resolved, PropertyLocation(Path.GetFullPath(ProjectFile), "BootMode"));
+            // A bad block-device configuration, or a BootMode the block-device element contradicts, shows at once (also in the IDE).
+            var layoutFile = BlockDeviceChoice.CheckConfiguration(request, resolved, out var configured);
+            if (!configured)
+            {
+                BlockDeviceChoice.Choose(request.BootMode, request.Architecture, resolved, PropertyLocation(Path.GetFullPath(ProjectFile), "BootMode"));
+            }
+
             ResolvedElements = [.. resolved.Elements.Select(e =>
             {
                 var item = new TaskItem(e.Name);
@@ -150,7 +155,8 @@ public sealed class PrepareImage : MSBuildTask
                 .SelectMany(e => Directory.EnumerateFiles(e.Directory, "*", SearchOption.AllDirectories))
                 .Order(StringComparer.Ordinal)
                 .Select(f => (ITaskItem)new TaskItem(f))];
-            ContentFiles = [.. request.Files.Select(f => (ITaskItem)new TaskItem(f.Source))];
+            // The configuration's file is an input: editing it rebuilds the image.
+            ContentFiles = [.. request.Files.Select(f => (ITaskItem)new TaskItem(f.Source)), .. layoutFile is null ? [] : new[] { (ITaskItem)new TaskItem(layoutFile) }];
             ImageOutputs = [.. request.OutputPaths().Select(p => (ITaskItem)new TaskItem(p))];
             ChecksumFiles = [.. request.ChecksumPaths().Select(p => (ITaskItem)new TaskItem(p))];
             WriteIfChanged(RequestFile, request.ToJson());

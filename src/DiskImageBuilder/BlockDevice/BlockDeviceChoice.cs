@@ -23,6 +23,26 @@ public static partial class BlockDeviceChoice
     public static string DefaultElement(string architecture, string? bootMode) =>
         architecture is "arm64" || bootMode is BootModes.Uefi or BootModes.Hybrid ? "block-device-efi" : "block-device-mbr";
 
+    /// <summary>
+    /// Reads and checks the image's block-device configuration, if it has one (every DIB02xx rule, at
+    /// its line), so a bad layout shows before any work (also in the IDE). Returns the file it came from
+    /// (an input of the build), null when there is none or it is inline YAML; <paramref name="configured"/>
+    /// says whether there is one (then BootMode and the block-device element no longer choose the layout).
+    /// </summary>
+    public static string? CheckConfiguration(BuildRequest request, ResolvedElements elements, out bool configured)
+    {
+        ArgumentNullException.ThrowIfNull(elements);
+        var found = BlockDeviceConfigSource.Find(request, elements.Elements);
+        configured = found is not null;
+        if (found is not { } config)
+        {
+            return null;
+        }
+
+        _ = LayoutDisk.Load(request, elements.Elements);
+        return File.Exists(config.Source) ? config.Source : null;
+    }
+
     /// <summary>The boot mode (layout) of the image: the block-device element's, checked against a BootMode the user set.</summary>
     /// <param name="bootMode">The user's BootMode, or empty when not set.</param>
     public static string Choose(string? bootMode, string architecture, ResolvedElements elements, SourceLocation? where)

@@ -25,5 +25,24 @@ public static class BootModes
 
     public static bool NeedsEfi(string mode) => mode is Uefi or Hybrid;
 
+    /// <summary>
+    /// Each boot mode as a named block-device configuration, in the same YAML and model as any other
+    /// layout (<see cref="BlockDeviceConfigParser"/>); the ESP and BIOS boot sizes are the engine's
+    /// (<see cref="DiskImage.EspSize"/>, <see cref="DiskImage.BiosBootSize"/>).
+    /// </summary>
+    public static string Layout(string mode)
+    {
+        const string RootPart = "{name: root, size: 100%, mkfs: {name: mkfs_root, mount: {mount_point: /, fstab: {fsck-passno: 1}}}}";
+        const string EspPart = "{name: ESP, type: EF00, size: 64MiB, mkfs: {type: vfat, label: ESP, mount: {mount_point: /boot/efi, fstab: {}}}}";
+        const string BiosPart = "{name: BIOS, type: EF02, size: 1MiB}";
+        var partitions = Normalize(mode, null) switch
+        {
+            Bios => [RootPart.Replace("size: 100%", "flags: [boot, primary], size: 100%", StringComparison.Ordinal)],
+            Uefi => [EspPart, RootPart],
+            _ => new[] { BiosPart, EspPart, RootPart },
+        };
+        return $"- local_loop: {{name: image0}}\n- partitioning:\n    base: image0\n    label: {(NeedsEfi(mode) ? "gpt" : "mbr")}\n    partitions:\n{string.Concat(partitions.Select(p => $"      - {p}\n"))}";
+    }
+
     public static bool NeedsBios(string mode) => mode is Bios or Hybrid;
 }

@@ -47,12 +47,16 @@ internal static class DiskImage
         }
     }
 
-    public static IReadOnlyList<PartitionSpec> Partitions(string bootMode, long rootSize) => bootMode switch
+    /// <summary>The partitions of the boot mode's named layout (<see cref="BootModes.Layout"/>); the last, the root, gets <paramref name="rootSize"/> (0: the rest of the disk).</summary>
+    public static IReadOnlyList<PartitionSpec> Partitions(string bootMode, long rootSize)
     {
-        BootModes.Bios => [new("root", PartitionKind.LinuxFilesystem, rootSize, Bootable: true)],
-        BootModes.Uefi => [new("ESP", PartitionKind.EfiSystem, EspSize), new("root", PartitionKind.LinuxFilesystem, rootSize)],
-        _ => [new("BIOS", PartitionKind.BiosBoot, BiosBootSize), new("ESP", PartitionKind.EfiSystem, EspSize), new("root", PartitionKind.LinuxFilesystem, rootSize)],
-    };
+        var table = BlockDeviceConfigParser.Parse(BootModes.Layout(bootMode), $"BootMode {bootMode}", new RootDefaults(FileSystems.Ext4, null, null)).Tables[0];
+        return [.. table.Partitions.Select(p => new PartitionSpec(
+            p.Name,
+            p.TypeCode switch { "EF00" => PartitionKind.EfiSystem, "EF02" => PartitionKind.BiosBoot, _ => PartitionKind.LinuxFilesystem },
+            p.Size.IsPercent ? rootSize : p.Size.Bytes,
+            p.Boot))];
+    }
 
     /// <summary>Builds every disk format of <paramref name="formats"/> from the tree; returns the files written.</summary>
     /// <param name="minimumSize">The size hooks were told (DIB_IMAGE_SIZE): the disk is at least that large.</param>

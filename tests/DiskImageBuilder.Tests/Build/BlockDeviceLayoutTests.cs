@@ -178,6 +178,35 @@ public sealed class BlockDeviceLayoutTests
         e.Text.ShouldContain("layout.yaml");
     }
 
+    [Fact]
+    public void A_bad_layout_fails_before_any_hook_at_its_line_and_editing_the_layout_rebuilds_the_image()
+    {
+        using var p = ImageProject.Busybox(
+            "<PropertyGroup><ImageFormat>raw</ImageFormat><BlockDeviceConfig>layout.yaml</BlockDeviceConfig></PropertyGroup>",
+            """<Element Include="host-grub" /><Element Include="never" />""");
+        p.Write("elements/never/root.d/01-never", "#!/bin/sh\nexit 1\n");
+        var layout = p.Write("layout.yaml", "- local_loop: {name: image0, size: 300MiB}\n- partitioning:\n    base: image0\n    label: mbr\n    partitions:\n      - {name: root, flags: [boot, primary], size: 100%, mkfs: {mount: {mount_point: /}}}\n      - {name: data, flags: [primary, raid], size: 1MiB}\n");
+
+        var bad = p.Build();
+
+        bad.Succeeded.ShouldBeFalse();
+        var error = bad.Errors.ShouldHaveSingleItem(bad.Output);
+        (error.Code, error.File, error.LineNumber).ShouldBe(("DIB0229", layout, 7));
+        error.Text.ShouldContain("unknown flag 'raid'");
+
+        File.Delete(p.Combine("elements", "never", "root.d", "01-never"));
+        File.WriteAllText(layout, "- local_loop: {name: image0, size: 300MiB}\n- partitioning:\n    base: image0\n    label: mbr\n    partitions:\n      - {name: root, flags: [boot, primary], size: 200MiB, mkfs: {mount: {mount_point: /}}}\n");
+        p.Build().Succeeded.ShouldBeTrue();
+        Partitions(p.OutputFile("raw"), out _).Single().Size.ShouldBe(409600);
+        var built = File.GetLastWriteTimeUtc(p.OutputFile("raw"));
+        p.Build().Succeeded.ShouldBeTrue();
+        File.GetLastWriteTimeUtc(p.OutputFile("raw")).ShouldBe(built, "nothing changed: nothing is rebuilt");
+
+        File.WriteAllText(layout, File.ReadAllText(layout).Replace("200MiB", "250MiB", StringComparison.Ordinal));
+        p.Build().Succeeded.ShouldBeTrue();
+        Partitions(p.OutputFile("raw"), out _).Single().Size.ShouldBe(512000);
+    }
+
     private sealed record Part(int Number, long Start, long Size, string Type);
 
     private static List<Part> Partitions(string raw, out string label)

@@ -190,4 +190,16 @@ public sealed class BlockDeviceConfigTests
         var d = Should.Throw<DibException>(() => two.Disk).Diagnostics.ShouldHaveSingleItem();
         (d.Code, d.Location).ShouldBe(("DIB0230", new SourceLocation("layout.yaml", 2)));
     }
+
+    [Theory]
+    [InlineData("bios", "Mbr root:LinuxFilesystem:0:True")]
+    [InlineData("uefi", "Gpt ESP:EfiSystem:67108864:False root:LinuxFilesystem:0:False")]
+    [InlineData("hybrid", "Gpt BIOS:BiosBoot:1048576:False ESP:EfiSystem:67108864:False root:LinuxFilesystem:0:False")]
+    public void Boot_modes_are_named_layouts_of_the_same_model(string mode, string expected)
+    {
+        var config = BlockDeviceConfigParser.Parse(BootModes.Layout(mode), mode, Root);
+        config.Root.Name.ShouldBe("mkfs_root");
+        var specs = DiskImage.Partitions(mode, 0);
+        $"{config.Tables[0].Label} {string.Join(' ', specs.Select(s => $"{s.Name}:{s.Kind}:{s.SizeBytes}:{s.Bootable}"))}".ShouldBe(expected);
+    }
 }
