@@ -16,6 +16,7 @@ packages=(
   shellcheck                       # tests: the element lint
   git curl                         # source-repositories and cache-url (host side)
   cloud-image-utils openssh-client # boot tests: a NoCloud seed (cloud-localds), SSH into the guest
+  lvm2                             # tests: read back the LVM metadata the engine writes (pvs/vgs/lvs, no device-mapper)
 )
 missing=()
 for p in "${packages[@]}"; do

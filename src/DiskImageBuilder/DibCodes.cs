@@ -89,6 +89,14 @@ public static class DibCodes
     public const string UnknownFileSystemType = "DIB0242";
     public const string FileSystemSizeInvalid = "DIB0243";
     public const string ExtentsTooSmall = "DIB0244";
+
+    // 025x: LVM written without device-mapper.
+    public const string LvmConfigInvalid = "DIB0250";
+    public const string LvmUnsupported = "DIB0251";
+    public const string LvmSizeInvalid = "DIB0252";
+    public const string LvmDoesNotFit = "DIB0253";
+    public const string LvmToolMissing = "DIB0254";
+
     public const string InvalidImagePath = "DIB0300";
     public const string ImagePathCollision = "DIB0301";
     public const string InvalidImageItem = "DIB0302";

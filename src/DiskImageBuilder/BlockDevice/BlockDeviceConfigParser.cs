@@ -129,7 +129,8 @@ internal static class BlockDeviceConfigParser
         var values = new Dictionary<string, YamlNode>(StringComparer.Ordinal);
         var partitions = new List<(Dictionary<string, YamlNode>, SourceLocation)>();
         string? Own(string key) => map.Children.TryGetValue(new YamlScalarNode(key), out var v) ? Scalar(v, source) : null;
-        var @base = Own("base") ?? parentBase;
+        // DIB's block-device-efi-lvm gives lvm a list `base` (its partitions); lvm's edges are its PVs' bases, so a list is no edge.
+        var @base = plugin == Lvm && map.Children.TryGetValue(new YamlScalarNode("base"), out var lvmBase) && lvmBase is YamlSequenceNode ? parentBase : Own("base") ?? parentBase;
         // Without a base DIB's name would be "<plugin>_None"; those plugins then fail for the missing base.
         var name = Own("name") ?? (@base is null && plugin is LocalLoop or Lvm
             ? throw new DibException(DibCodes.BlockDeviceMissingKey, $"This '{plugin}' entry needs a 'name'.", where)

@@ -109,11 +109,25 @@ internal static class LayoutDisk
             }
         }
 
+        if (config.Nodes.OfType<LvmNode>().FirstOrDefault() is { } lvmNode)
+        {
+            LvmWriter.RequireLvmTool(tree, LvmConfig.From(lvmNode));
+        }
+
         var contents = Split(config, tree, work, cancellationToken);
         var usage = config.FileSystems.ToDictionary(f => f.Name, f => contents.TryGetValue(f.Name, out var c) ? (c.Bytes, c.Inodes) : (0L, 0L), StringComparer.Ordinal);
         var plan = Fit(request, config, usage, minimumSize);
         var allowMemory = request.Environment.GetValueOrDefault("DIB_NO_TMPFS") != "1";
         using var disk = ScratchDisk.Create(work, plan.DiskSize, usage.Values.Sum(u => u.Item1), allowMemory);
+
+        // LVM's metadata first: it zeroes the start of each logical volume, as lvcreate does.
+        var creationTime = LvmWriter.CreationTime(request.Environment.GetValueOrDefault("SOURCE_DATE_EPOCH"));
+        foreach (var volumes in plan.Lvm)
+        {
+            LvmWriter.Write(disk.Path, volumes, SeedOf(request, config), creationTime);
+            log.Message(LogImportance.Normal, $"DiskImageBuilder: lvm '{volumes.Name}': {string.Join(", ", volumes.LogicalVolumes.Select(l => string.Create(CultureInfo.InvariantCulture, $"{l.VolumeGroup}/{l.Name} {l.Size / FileSystems.MiB} MiB")))}");
+        }
+
         foreach (var fs in config.FileSystems)
         {
             var extents = plan.Regions[fs.Base];
@@ -145,8 +159,11 @@ internal static class LayoutDisk
         return outputs;
     }
 
+    /// <summary>What the disk's ids are derived from (partition GUIDs, LVM ids): the same image gets the same ones.</summary>
+    private static string SeedOf(BuildRequest request, BlockDeviceConfig config) => $"{request.ImageName}/{config.Root.Label}";
+
     /// <summary>The disk's size, its partition table (none when filesystems sit on the disk itself) and each block device's bytes.</summary>
-    private sealed record Plan(long DiskSize, PartitionLayout? Layout, IReadOnlyDictionary<string, IReadOnlyList<DiskExtent>> Regions);
+    private sealed record Plan(long DiskSize, PartitionLayout? Layout, IReadOnlyDictionary<string, IReadOnlyList<DiskExtent>> Regions, IReadOnlyList<LvmVolumes> Lvm);
 
     private static long Size(IReadOnlyList<DiskExtent> extents) => extents.Sum(e => e.Length);
 
@@ -160,7 +177,7 @@ internal static class LayoutDisk
     private static Plan Fit(BuildRequest request, BlockDeviceConfig config, IReadOnlyDictionary<string, (long Bytes, long Inodes)> usage, long? minimumSize)
     {
         var needs = config.FileSystems.ToDictionary(f => f, f => Needed(f, usage[f.Name], f == config.Root));
-        var seed = $"{request.ImageName}/{config.Root.Label}";
+        var seed = SeedOf(request, config);
         if (FixedSize(request, config) is { } fixedSize)
         {
             var plan = Regions(config, fixedSize, seed);
@@ -182,7 +199,7 @@ internal static class LayoutDisk
             {
                 plan = Regions(config, size, seed);
             }
-            catch (DibException e) when (e.Diagnostics.All(d => d.Code == DibCodes.PartitionLayoutDoesNotFit))
+            catch (DibException e) when (e.Diagnostics.All(d => d.Code is DibCodes.PartitionLayoutDoesNotFit or DibCodes.LvmDoesNotFit))
             {
                 size = RoundUp(size + (size / 8) + FileSystems.MiB);
                 continue;
@@ -200,14 +217,38 @@ internal static class LayoutDisk
                 throw DoesNotFit(fs, Size(plan.Regions[fs.Base]), need, usage[fs.Name].Bytes, $"partition '{fs.Base}''s size");
             }
 
+            // Nor does a logical volume of a given size or extent count.
+            foreach (var (fs, need) in shortfall.Where(s => config.Node(s.Key.Base) is LvmVolumeNode lv && LvmShare(lv) is null))
+            {
+                throw DoesNotFit(fs, Size(plan.Regions[fs.Base]), need, usage[fs.Name].Bytes, $"logical volume '{fs.Base}''s size");
+            }
+
             // A percentage of what is left: grow by the shortfall over the smallest share asked for.
             var missing = shortfall.Sum(s => s.Value - Size(plan.Regions[s.Key.Base]));
-            var share = shortfall.Select(s => config.Node(s.Key.Base) is PartitionNode { Size.IsPercent: true } p ? p.Size.Percent / 100 : 1).Min();
+            var share = shortfall.Select(s => config.Node(s.Key.Base) switch
+            {
+                PartitionNode { Size.IsPercent: true } p => p.Size.Percent / 100,
+                LvmVolumeNode lv => LvmShare(lv) ?? 1,
+                _ => 1,
+            }).Min();
             size = RoundUp(size + (long)(missing / share) + FileSystems.MiB);
         }
 
         throw new DibException(DibCodes.FileSystemDoesNotFit, $"No disk size was found that gives every filesystem of {config.Source} the room it needs.", new SourceLocation(config.Source));
     }
+
+    /// <summary>The share of its volume group a logical volume's `extents: N%VG` (or %PVS, %FREE) asks for; null for a fixed size.</summary>
+    private static double? LvmShare(LvmVolumeNode lv) =>
+        lv.Size is null && lv.Extents is { } e && e.IndexOf('%', StringComparison.Ordinal) is > 0 and var at
+            && double.TryParse(e[..at], NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) && percent > 0
+            ? percent / 100
+            : null;
+
+    /// <summary>The root filesystem's device for the kernel when it is on a logical volume (/dev/mapper/VG-LV), else null.</summary>
+    public static string? RootDevice(BlockDeviceConfig config) =>
+        config.Node(config.Root.Base) is LvmVolumeNode { Kind: LvmVolumeKind.LogicalVolume } lv
+            ? new LogicalVolume(lv.Name, lv.Bases[0], string.Empty, 0, []).MapperPath
+            : null;
 
     // The slack an MBR logical partition or alignment costs beside its size.
     private static long Slack(BlockDeviceConfig config, PartitionNode p) => config.Tables.First(t => t.Partitions.Contains(p)).Align * 2;
@@ -227,13 +268,22 @@ internal static class LayoutDisk
             }
         }
 
-        // The extension point for LVM: its writer turns the PVs' regions above into each LV's extents.
-        if (config.Nodes.OfType<LvmNode>().FirstOrDefault() is { } lvm)
+        // LVM: physical volumes on the partitions' regions above; each logical volume's extents become its region.
+        var volumes = new List<LvmVolumes>();
+        foreach (var lvm in config.Nodes.OfType<LvmNode>())
         {
-            throw new DibException(DibCodes.BlockDeviceUnsupported, $"lvm '{lvm.Name}': logical volumes are not written by this build yet (no LVM writer).", lvm.Where);
+            // A PV is made on a contiguous block device (a partition or the disk), not on another LV.
+            var contiguous = regions.Where(r => r.Value.Count == 1).ToDictionary(r => r.Key, r => (r.Value[0].Offset, r.Value[0].Length), StringComparer.Ordinal);
+            var planned = LvmPlanner.Plan(LvmConfig.From(lvm), contiguous, seed);
+            foreach (var lv in planned.LogicalVolumes)
+            {
+                regions[lv.Name] = lv.Extents;
+            }
+
+            volumes.Add(planned);
         }
 
-        return new Plan(diskSize, layout, regions);
+        return new Plan(diskSize, layout, regions, volumes);
     }
 
     /// <summary>What a filesystem needs for its files: the root filesystem the BootMode layouts' headroom, the others what their maker needs.</summary>

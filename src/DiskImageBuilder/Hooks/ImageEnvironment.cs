@@ -112,7 +112,14 @@ public static class ImageEnvironment
         env["DIB_ROOT_FSTYPE"] = request.RootFileSystem;
 
         // DIB's getval boot-label: a separate /boot's label (GRUB's files and the kernel are found there), else empty.
-        env["DIB_BOOT_LABEL"] = BlockDevice.LayoutDisk.Load(request, elements.Elements) is { } layout ? BlockDevice.LayoutDisk.BootLabel(layout) : string.Empty;
+        var layout = BlockDevice.LayoutDisk.Load(request, elements.Elements);
+        env["DIB_BOOT_LABEL"] = layout is null ? string.Empty : BlockDevice.LayoutDisk.BootLabel(layout);
+
+        // The root filesystem on an LVM logical volume: the kernel's root= (/dev/mapper/VG-LV) for the bootloader element.
+        if (layout is not null && BlockDevice.LayoutDisk.RootDevice(layout) is { } rootDevice)
+        {
+            env["DIB_ROOT_DEVICE"] = rootDevice;
+        }
 
         // DIB's cache folder: elements keep what is expensive to fetch there (debian-minimal's base tree).
         env["DIB_IMAGE_CACHE"] = request.CacheDirectory();

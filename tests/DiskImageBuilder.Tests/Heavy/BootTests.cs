@@ -72,7 +72,7 @@ public sealed class BootTests
         return new BootResult(login, report, elapsed, console);
     }
 
-    private static void ShouldHaveBootedCleanly(BootResult boot, string label = "cloudimg-rootfs")
+    internal static void ShouldHaveBootedCleanly(BootResult boot, string label = "cloudimg-rootfs")
     {
         boot.LoginPrompt.ShouldBeTrue($"no login prompt within {LoginLimit.TotalSeconds} s:\n{boot.Console}");
         boot.Elapsed.ShouldBeLessThan(LoginLimit);
