@@ -63,6 +63,12 @@ public sealed class PrepareImage : MSBuildTask
     /// <summary>bios, uefi or hybrid.</summary>
     public string? BootMode { get; set; }
 
+    /// <summary>disk (default) or ramdisk: IMAGE.kernel and IMAGE.initramfs, as ramdisk-image-create.</summary>
+    public string? ImageType { get; set; }
+
+    /// <summary>The element that builds the ramdisk (DIB's --ramdisk-element); default ramdisk.</summary>
+    public string? RamdiskElement { get; set; }
+
     /// <summary>The disk size (2G, 512M, …); empty: computed from the tree.</summary>
     public string? ImageSize { get; set; }
 
@@ -209,6 +215,7 @@ public sealed class PrepareImage : MSBuildTask
             SkipBaseElement = Flag(SkipBaseElement, false, project, "SkipBaseElement"),
             Packages = [.. Packages.Select(p => p.ItemSpec)],
             Environment = DiskImageBuilder.Hooks.ImageEnvironment.Collect(callingEnv, explicitEnv),
+            RamdiskElement = RequestValues.ParseImageType(ImageType, RamdiskElement, Environment.GetEnvironmentVariable, PropertyLocation(project, "ImageType")),
             Files = files,
             Services = services,
             OutputDirectory = Path.GetFullPath(OutputDirectory),

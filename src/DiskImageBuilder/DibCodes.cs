@@ -58,6 +58,12 @@ public static class DibCodes
     public const string NoKernel = "DIB0212";
     public const string ImageTooSmall = "DIB0213";
     public const string BootFailed = "DIB0214";
+
+    // Ramdisks (ramdisk-image-create, ImageType=ramdisk).
+    public const string RamdiskNotProduced = "DIB0500";
+    public const string InvalidImageType = "DIB0501";
+    public const string RamdiskBinaryMissing = "DIB0502";
+    public const string BadRamdiskPart = "DIB0503";
     public const string InvalidImagePath = "DIB0300";
     public const string ImagePathCollision = "DIB0301";
     public const string InvalidImageItem = "DIB0302";
