@@ -99,7 +99,7 @@ public static class DiskImageCreate
         var command = Parse(args, context, ramdisk);
         if (command.Help)
         {
-            context.Out.WriteLine(Usage.Replace("disk-image-create", name, StringComparison.Ordinal)
+            context.Out.WriteLine(Usage.Replace("Usage: disk-image-create", "Usage: " + name, StringComparison.Ordinal)
                 .Replace("{formats}", string.Join(", ", ImageFormats.Known.Select(f => f.Name)), StringComparison.Ordinal));
             return 0;
         }

@@ -54,7 +54,8 @@ public sealed class RamdiskBootTests
         var run = p.Build();
         run.Succeeded.ShouldBeTrue(run.Output);
         var console = ShouldBoot(p.OutputFile("kernel"), p.OutputFile("initramfs"), p.Combine("serial.log"));
-        console.ShouldContain("dracut", customMessage: console);
+        console.ShouldContain("dracut: Starting dhcp for interface", customMessage: console);
+        console.ShouldNotContain("ramdisk: kernel ", customMessage: "dracut's init, not the busybox one");
     }
 
     [Fact]

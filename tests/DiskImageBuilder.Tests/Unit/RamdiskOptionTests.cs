@@ -38,6 +38,16 @@ public sealed class RamdiskOptionTests
     }
 
     [Fact]
+    public void ramdisk_image_create_help_names_itself_and_the_ramdisk_element_option()
+    {
+        var help = CliHost.Ramdisk(Env(), Path.GetTempPath(), "--help");
+        help.ExitCode.ShouldBe(0);
+        help.Out.ShouldStartWith("Usage: ramdisk-image-create [OPTION]... ELEMENT...");
+        help.Out.ShouldContain("--ramdisk-element E   ramdisk-image-create: the element that builds the ramdisk");
+        CliHost.Ramdisk(Env(), Path.GetTempPath(), "--version").Out.ShouldStartWith("ramdisk-image-create ");
+    }
+
+    [Fact]
     public void ramdisk_image_create_keeps_the_name_given_with_o_even_when_it_looks_like_a_format()
     {
         using var dir = new TempDir();
