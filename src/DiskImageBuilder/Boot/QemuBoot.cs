@@ -47,7 +47,11 @@ public static class QemuBoot
             "-smp", "2", "-no-reboot",
             "-netdev", net, "-device", "virtio-net-pci,netdev=net0",
         };
-        if (options.Image.Length > 0)
+        if (options.Image.EndsWith(".iso", StringComparison.Ordinal))
+        {
+            args.AddRange(["-drive", $"file={options.Image},media=cdrom,readonly=on"]);
+        }
+        else if (options.Image.Length > 0)
         {
             args.AddRange(["-drive", $"file={options.Image},format={format},if=virtio,snapshot=on"]);
         }
