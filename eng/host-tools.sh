@@ -15,6 +15,7 @@ packages=(
   attr                             # tests: extended attributes survive the tar
   shellcheck                       # tests: the element lint
   git curl                         # source-repositories and cache-url (host side)
+  xorriso grub-common cpio         # the iso element (grub-mkrescue), tests: read ramdisks back
   cloud-image-utils openssh-client # boot tests: a NoCloud seed (cloud-localds), SSH into the guest
   lvm2                             # tests: read back the LVM metadata the engine writes (pvs/vgs/lvs, no device-mapper)
 )

@@ -14,6 +14,9 @@ public static class DiskImageCreate
 {
     public const string Name = "disk-image-create";
 
+    /// <summary>DIB's second command: the same options, a kernel and initramfs instead of a disk image.</summary>
+    public const string RamdiskName = "ramdisk-image-create";
+
     private static readonly OptionSpec Arch = new('a', null, ArgumentKind.Required);
     private static readonly OptionSpec Output = new('o', null, ArgumentKind.Required);
     private static readonly OptionSpec Types = new('t', null, ArgumentKind.Required);
@@ -39,12 +42,13 @@ public static class DiskImageCreate
     private static readonly OptionSpec LogFile = new(null, "logfile", ArgumentKind.Required);
     private static readonly OptionSpec NoPhaseCache = new(null, "no-phase-cache");
     private static readonly OptionSpec ImageCacheMaxSize = new(null, "image-cache-max-size", ArgumentKind.Required);
+    private static readonly OptionSpec RamdiskElement = new(null, "ramdisk-element", ArgumentKind.Required);
 
     public static readonly IReadOnlyList<OptionSpec> Options =
     [
         Arch, Output, Types, Trace, NoCompress, ClearEnv, SkipBase, Packages, Help, Version, ImageSize, ImageCache,
         MaxOnlineResize, MkfsOptions, QemuImgOptions, RootLabel, InstallType, DockerTarget, Checksum, Offline,
-        NoTmpfs, MinTmpfs, LogFile, NoPhaseCache, ImageCacheMaxSize,
+        NoTmpfs, MinTmpfs, LogFile, NoPhaseCache, ImageCacheMaxSize, RamdiskElement,
     ];
 
     public const string Usage = """
@@ -74,6 +78,7 @@ public static class DiskImageCreate
           --logfile FILE        also write the build log to FILE
           --no-phase-cache      run every phase: no phase snapshots restored or saved
           --image-cache-max-size SIZE  bound on the phase snapshots in the cache (default 20G)
+          --ramdisk-element E   ramdisk-image-create: the element that builds the ramdisk (default ramdisk; RAMDISK_ELEMENT)
           -h, --help            show this help
           --version             show the version
 
@@ -82,23 +87,30 @@ public static class DiskImageCreate
         in the tree with a terminal; without one the build stops there and keeps its tree).
         """;
 
-    public static int Run(IReadOnlyList<string> args, CliContext context)
+    public static int Run(IReadOnlyList<string> args, CliContext context) => Run(args, context, ramdisk: false);
+
+    /// <summary>ramdisk-image-create: IMAGE.kernel and IMAGE.initramfs from the ramdisk element.</summary>
+    public static int RunRamdisk(IReadOnlyList<string> args, CliContext context) => Run(args, context, ramdisk: true);
+
+    private static int Run(IReadOnlyList<string> args, CliContext context, bool ramdisk)
     {
         ArgumentNullException.ThrowIfNull(context);
-        var command = Parse(args, context);
+        var name = ramdisk ? RamdiskName : Name;
+        var command = Parse(args, context, ramdisk);
         if (command.Help)
         {
-            context.Out.WriteLine(Usage.Replace("{formats}", string.Join(", ", ImageFormats.Known.Select(f => f.Name)), StringComparison.Ordinal));
+            context.Out.WriteLine(Usage.Replace("Usage: disk-image-create", "Usage: " + name, StringComparison.Ordinal)
+                .Replace("{formats}", string.Join(", ", ImageFormats.Known.Select(f => f.Name)), StringComparison.Ordinal));
             return 0;
         }
 
         if (command.Version)
         {
-            context.Out.WriteLine($"{Name} {VersionText()}");
+            context.Out.WriteLine($"{name} {VersionText()}");
             return 0;
         }
 
-        using var log = new ConsoleLog(Name, context, command.LogFile);
+        using var log = new ConsoleLog(name, context, command.LogFile);
         foreach (var note in command.Notes)
         {
             log.Message(LogImportance.High, note);
@@ -122,7 +134,8 @@ public static class DiskImageCreate
     }
 
     /// <summary>Everything a command line means, checked before any work: a mistake throws and nothing is built.</summary>
-    public static CreateCommand Parse(IReadOnlyList<string> args, CliContext context)
+    /// <param name="ramdisk">ramdisk-image-create: the ramdisk element is added and the outputs are IMAGE.kernel and IMAGE.initramfs.</param>
+    public static CreateCommand Parse(IReadOnlyList<string> args, CliContext context, bool ramdisk = false)
     {
         ArgumentNullException.ThrowIfNull(context);
         var (options, elements) = GetOpt.Parse(Options, args);
@@ -162,7 +175,7 @@ public static class DiskImageCreate
         // DIB's IMAGE_NAME: -o as typed, without the extension when exactly one format is asked for (-o web.qcow2 -t qcow2 writes web.qcow2).
         var formats = ImageFormats.Parse([Last(Types) ?? ImageFormats.Default], null);
         var imageName = Last(Output) ?? "image";
-        if (formats.Count == 1 && imageName.EndsWith("." + formats[0].Extension, StringComparison.Ordinal) && imageName.Length > formats[0].Extension.Length + 1)
+        if (!ramdisk && formats.Count == 1 && imageName.EndsWith("." + formats[0].Extension, StringComparison.Ordinal) && imageName.Length > formats[0].Extension.Length + 1)
         {
             imageName = imageName[..^(formats[0].Extension.Length + 1)];
         }
@@ -196,6 +209,7 @@ public static class DiskImageCreate
             SkipBaseElement = Has(SkipBase),
             Packages = [.. options.Where(o => o.Option == Packages).SelectMany(o => o.Value!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))],
             Environment = ImageEnvironment.Collect(callingEnv, explicitEnv),
+            RamdiskElement = ramdisk ? RequestValues.ParseImageType("ramdisk", Last(RamdiskElement), context.Variable, null) : null,
             Trace = Has(Trace),
             NoCompression = Has(NoCompress),
             BreakPoints = BreakPoints.Parse([context.Variable("break") ?? string.Empty], new SourceLocation("environment variable break")),

@@ -46,12 +46,19 @@ public sealed class BootImage : CancelableEngineTask
         SourceLocation? At(string property) => project is null ? null : PrepareImage.PropertyLocation(project, property);
         var memory = string.IsNullOrWhiteSpace(MemoryMiB) ? 1024 : (int)RequestValues.ParseCount(MemoryMiB, "BootMemory", At("BootMemory"));
         var timeoutSeconds = string.IsNullOrWhiteSpace(TimeoutSeconds) ? 0 : RequestValues.ParseCount(TimeoutSeconds, "BootTimeout", At("BootTimeout"), allowZero: true);
-        var disk = Images.Select(i => i.GetMetadata("FullPath"))
-            .FirstOrDefault(p => ImageFormats.Known.Any(f => f.IsDisk && p.EndsWith("." + f.Extension, StringComparison.Ordinal)))
+        var images = Images.Select(i => i.GetMetadata("FullPath")).ToList();
+        string? WithExtension(string extension) => images.FirstOrDefault(p => p.EndsWith("." + extension, StringComparison.Ordinal));
+
+        // A ramdisk (ImageType=ramdisk) boots from its kernel and initramfs, with no disk.
+        var kernel = WithExtension(Ramdisk.KernelExtension);
+        var disk = kernel is not null ? string.Empty
+            : images.FirstOrDefault(p => ImageFormats.Known.Any(f => f.IsDisk && p.EndsWith("." + f.Extension, StringComparison.Ordinal)))
             ?? throw new DibException(DibCodes.BootFailed, "Nothing to boot: ImageFormat has no disk format (qcow2, raw, vhd or vmdk).");
         var mode = BootModes.Normalize(BootMode, At("BootMode"));
         var options = new BootOptions(disk, string.IsNullOrWhiteSpace(Firmware) ? QemuBoot.FirmwareFor(mode) : Firmware.Trim())
         {
+            Kernel = kernel,
+            Initrd = WithExtension(Ramdisk.InitramfsExtension),
             Accelerator = string.IsNullOrWhiteSpace(Accelerator) ? "tcg" : Accelerator.Trim(),
             MemoryMiB = memory,
             PortForwards = [.. PortForwards.Select(p => (int.Parse(p.ItemSpec, System.Globalization.CultureInfo.InvariantCulture),
@@ -59,7 +66,7 @@ public sealed class BootImage : CancelableEngineTask
         };
         var interactive = !Console.IsInputRedirected && !Console.IsOutputRedirected;
         var spec = QemuBoot.Command(options, ScratchDirectory) with { Interactive = interactive };
-        log.Message(LogImportance.High, $"DiskImageBuilder: booting {disk} ({options.Firmware}, {options.Accelerator}){(interactive ? "; quit with Ctrl-a x" : string.Empty)}");
+        log.Message(LogImportance.High, $"DiskImageBuilder: booting {(kernel is null ? disk : $"{kernel} with {options.Initrd}")} ({options.Firmware}, {options.Accelerator}){(interactive ? "; quit with Ctrl-a x" : string.Empty)}");
         using var timeout = new CancellationTokenSource();
         if (timeoutSeconds > 0)
         {

@@ -66,6 +66,12 @@ public sealed class PrepareImage : MSBuildTask
     /// <summary>DIB's block-device configuration: a YAML file (relative to the project) or the YAML itself.</summary>
     public string? BlockDeviceConfig { get; set; }
 
+    /// <summary>disk (default) or ramdisk: IMAGE.kernel and IMAGE.initramfs, as ramdisk-image-create.</summary>
+    public string? ImageType { get; set; }
+
+    /// <summary>The element that builds the ramdisk (DIB's --ramdisk-element); default ramdisk.</summary>
+    public string? RamdiskElement { get; set; }
+
     /// <summary>The disk size (2G, 512M, …); empty: computed from the tree.</summary>
     public string? ImageSize { get; set; }
 
@@ -216,6 +222,7 @@ public sealed class PrepareImage : MSBuildTask
             SkipBaseElement = Flag(SkipBaseElement, false, project, "SkipBaseElement"),
             Packages = [.. Packages.Select(p => p.ItemSpec)],
             Environment = CallerEnvironment(ImageEnvironment),
+            RamdiskElement = RequestValues.ParseImageType(ImageType, RamdiskElement, Environment.GetEnvironmentVariable, PropertyLocation(project, "ImageType")),
             Files = files,
             Services = services,
             OutputDirectory = Path.GetFullPath(OutputDirectory),

@@ -56,6 +56,13 @@ public sealed record BuildRequest
     /// <summary>Scratch space for the tree and the hooks; wiped before and after the build.</summary>
     public required string WorkDirectory { get; init; }
 
+    /// <summary>
+    /// The element that turns the tree into a kernel and initramfs (ramdisk-image-create,
+    /// ImageType=ramdisk; DIB's --ramdisk-element): it is added before the others, and the outputs
+    /// are IMAGE.kernel and IMAGE.initramfs instead of the formats. Null: a disk image.
+    /// </summary>
+    public string? RamdiskElement { get; init; }
+
     /// <summary>DIB's -x: trace hook scripts (DIB_DEBUG_TRACE=1).</summary>
     public bool Trace { get; init; }
 
@@ -150,7 +157,9 @@ public sealed record BuildRequest
             : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".cache", "image-create");
 
     public IReadOnlyList<string> OutputPaths() =>
-        [.. ImageFormats.Parse(Formats, null).Select(f => Path.Combine(OutputDirectory, $"{ImageName}.{f.Extension}"))];
+        RamdiskElement is not null
+            ? Ramdisk.OutputPaths(Path.Combine(OutputDirectory, ImageName))
+            : [.. ImageFormats.Parse(Formats, null).Select(f => Path.Combine(OutputDirectory, $"{ImageName}.{f.Extension}"))];
 
     /// <summary>The checksum files written beside the outputs (DIB's --checksum).</summary>
     public IReadOnlyList<string> ChecksumPaths() => [.. OutputPaths().SelectMany(o => Checksums.Select(c => $"{o}.{c}"))];

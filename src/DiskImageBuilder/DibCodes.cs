@@ -97,6 +97,12 @@ public static class DibCodes
     public const string LvmDoesNotFit = "DIB0253";
     public const string LvmToolMissing = "DIB0254";
 
+    // Ramdisks (ramdisk-image-create, ImageType=ramdisk).
+    public const string RamdiskNotProduced = "DIB0500";
+    public const string InvalidImageType = "DIB0501";
+    public const string RamdiskBinaryMissing = "DIB0502";
+    public const string BadRamdiskPart = "DIB0503";
+
     public const string InvalidImagePath = "DIB0300";
     public const string ImagePathCollision = "DIB0301";
     public const string InvalidImageItem = "DIB0302";

@@ -26,7 +26,8 @@ public static class ImageBuilder
         var total = Stopwatch.StartNew();
         RequestValues.CheckImageName(request.ImageName, Where(request));
         RequestValues.CheckPackages(request.Packages, Where(request));
-        var formats = ImageFormats.Parse(request.Formats, Where(request));
+        // A ramdisk's outputs are its kernel and initramfs: the formats do not apply (as in DIB).
+        var formats = request.RamdiskElement is null ? ImageFormats.Parse(request.Formats, Where(request)) : [];
         BreakPoints.Parse(request.BreakPoints, Where(request));
         // Normalised here; every later stage reads the request's canonical values.
         request = request with
@@ -44,6 +45,11 @@ public static class ImageBuilder
         log.Message(LogImportance.Normal, $"DiskImageBuilder: elements: {string.Join(' ', elements.Names)}");
 
         HookChecks.Check(elements.Elements);
+        if (request.RamdiskElement is not null)
+        {
+            Ramdisk.CheckInitParts(elements.Elements, cancellationToken);
+        }
+
         HostTools.CheckRoot();
         HostTools.Check(HostTools.Engine.Concat(elements.Elements.SelectMany(e => e.HostTools())).Concat(layout is null
             ? BlockDevice.DiskImage.HostTools(formats, request.BootMode, request.RootFileSystem)
@@ -54,6 +60,11 @@ public static class ImageBuilder
         using var imageLock = ImageLock.Take(request, log, cancellationToken);
         var work = Path.GetFullPath(request.WorkDirectory);
         HostFiles.RemoveTree(work);
+        if (request.RamdiskElement is not null)
+        {
+            Ramdisk.RemovePrevious(Outputs.PathOf(request));
+        }
+
         BreakPoints? breaks = null;
         PhaseCache? cache = null;
         try
@@ -111,7 +122,15 @@ public static class ImageBuilder
                 }
             }
 
-            var steps = Steps(runner, tree, breaks, content, DiskSize);
+            void BeforePostInstall()
+            {
+                if (request.RamdiskElement is not null)
+                {
+                    Ramdisk.CheckTree(elements.Elements, tree);
+                }
+            }
+
+            var steps = Steps(runner, tree, breaks, content, DiskSize, BeforePostInstall);
             try
             {
                 for (var i = 0; i < (cache?.Restored ?? 0); i++)
@@ -140,7 +159,7 @@ public static class ImageBuilder
             }
 
             // Tree formats first: the disk stage moves the ESP's files out of the tree.
-            var outputs = new List<string>();
+            var outputs = request.RamdiskElement is { } ramdisk ? [.. Ramdisk.Outputs(Outputs.PathOf(request), ramdisk)] : new List<string>();
             foreach (var format in formats.Where(f => !f.IsDisk))
             {
                 var path = Outputs.PathOf(request, format);
@@ -183,7 +202,10 @@ public static class ImageBuilder
     /// block-device-mbr for `vm`; see <see cref="BlockDeviceChoice"/>).
     /// </summary>
     public static ResolvedElements ResolveElements(ElementRepository repository, BuildRequest request) =>
-        ElementResolver.Resolve(repository, request.Elements, request.SkipBaseElement, new Dictionary<string, string>(StringComparer.Ordinal)
+        ElementResolver.Resolve(
+            repository,
+            request.RamdiskElement is { } ramdisk ? [new ElementRequest(ramdisk), .. request.Elements.Where(e => e.Name != ramdisk)] : request.Elements,
+            request.SkipBaseElement, new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [BlockDeviceChoice.Provided] = BlockDeviceChoice.DefaultElement(request.Architecture, request.BootMode),
         });
@@ -197,10 +219,16 @@ public static class ImageBuilder
     /// <param name="root">The tree as the engine reaches it.</param>
     /// <param name="content">The generated script installing ImageFile items and apps, if any.</param>
     /// <param name="diskPhases">Runs before each phase from block-device.d on.</param>
-    private static List<Step> Steps(PhaseRunner runner, string root, BreakPoints breaks, string? content, Action<Phase, CancellationToken> diskPhases)
+    /// <param name="beforePostInstall">Runs before post-install.d (the ramdisk's checks of the tree).</param>
+    private static List<Step> Steps(PhaseRunner runner, string root, BreakPoints breaks, string? content, Action<Phase, CancellationToken> diskPhases, Action beforePostInstall)
     {
         Step Run(Phase phase, bool network = false) => new(phase.Name, cancellationToken =>
         {
+            if (phase == Phase.PostInstall)
+            {
+                beforePostInstall();
+            }
+
             if (phase == Phase.BlockDevice || phase == Phase.Finalise || phase == Phase.Cleanup)
             {
                 diskPhases(phase, cancellationToken);

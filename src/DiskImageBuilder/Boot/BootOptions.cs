@@ -1,8 +1,17 @@
 namespace DiskImageBuilder.Boot;
 
 /// <summary>What to boot and how: the image, its firmware, and host ports forwarded to the guest.</summary>
+/// <param name="Image">The disk image; empty for a ramdisk booted from <see cref="Kernel"/> alone.</param>
 public sealed record BootOptions(string Image, string Firmware)
 {
+    /// <summary>A kernel qemu loads itself (-kernel), with <see cref="Initrd"/> and <see cref="KernelArgs"/>: ramdisks, and disk images whose kernel is outside them (baremetal).</summary>
+    public string? Kernel { get; init; }
+
+    public string? Initrd { get; init; }
+
+    /// <summary>The kernel command line (-append); the serial console by default.</summary>
+    public string KernelArgs { get; init; } = "console=ttyS0";
+
     public const string SeaBios = "bios";
     public const string Ovmf = "uefi";
 

@@ -25,9 +25,12 @@ public static class QemuBoot
         }
 
         HostTools.Check(missing);
-        if (!File.Exists(options.Image))
+        foreach (var file in ((string?[])[options.Image.Length > 0 ? options.Image : null, options.Kernel, options.Initrd]).OfType<string>())
         {
-            throw new DibException(DibCodes.BootFailed, $"No image to boot at {options.Image}: build it first.");
+            if (!File.Exists(file))
+            {
+                throw new DibException(DibCodes.BootFailed, $"No image to boot at {file}: build it first.");
+            }
         }
 
         var format = Path.GetExtension(options.Image).TrimStart('.') switch
@@ -42,9 +45,25 @@ public static class QemuBoot
         {
             "-accel", options.Accelerator, "-m", options.MemoryMiB.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "-smp", "2", "-no-reboot",
-            "-drive", $"file={options.Image},format={format},if=virtio,snapshot=on",
             "-netdev", net, "-device", "virtio-net-pci,netdev=net0",
         };
+        if (options.Image.EndsWith(".iso", StringComparison.Ordinal))
+        {
+            args.AddRange(["-drive", $"file={options.Image},media=cdrom,readonly=on"]);
+        }
+        else if (options.Image.Length > 0)
+        {
+            args.AddRange(["-drive", $"file={options.Image},format={format},if=virtio,snapshot=on"]);
+        }
+
+        if (options.Kernel is not null)
+        {
+            args.AddRange(["-kernel", options.Kernel, "-append", options.KernelArgs]);
+            if (options.Initrd is not null)
+            {
+                args.AddRange(["-initrd", options.Initrd]);
+            }
+        }
         foreach (var disk in options.ExtraDisks)
         {
             args.AddRange(["-drive", $"file={disk},format=raw,if=virtio,readonly=on"]);

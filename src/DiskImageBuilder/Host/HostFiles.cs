@@ -52,6 +52,65 @@ internal static class HostFiles
     public static bool LinkOrFileExists(string path) =>
         File.Exists(path) || Directory.Exists(path) || new FileInfo(path).LinkTarget is not null;
 
+    /// <summary>
+    /// Whether <paramref name="pathInTree"/> (absolute, as the image sees it) names a file in the
+    /// image tree, following symbolic links the way the image would: an absolute link target is
+    /// read inside the tree, never on the host.
+    /// </summary>
+    public static bool ExistsInTree(string tree, string pathInTree)
+    {
+        var pending = new Stack<string>(pathInTree.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse());
+        var resolved = new List<string>();
+        for (var hops = 0; pending.Count > 0;)
+        {
+            var part = pending.Pop();
+            if (part == ".")
+            {
+                continue;
+            }
+
+            if (part == "..")
+            {
+                if (resolved.Count > 0)
+                {
+                    resolved.RemoveAt(resolved.Count - 1);
+                }
+
+                continue;
+            }
+
+            var here = Path.Combine(tree, Path.Combine([.. resolved, part]));
+            if (new FileInfo(here).LinkTarget is { } target)
+            {
+                if (++hops > 40)
+                {
+                    return false;
+                }
+
+                if (target.StartsWith('/'))
+                {
+                    resolved.Clear();
+                }
+
+                foreach (var next in target.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse())
+                {
+                    pending.Push(next);
+                }
+
+                continue;
+            }
+
+            if (!File.Exists(here) && !Directory.Exists(here))
+            {
+                return false;
+            }
+
+            resolved.Add(part);
+        }
+
+        return File.Exists(Path.Combine(tree, Path.Combine([.. resolved])));
+    }
+
     private static string Unescape(string field) =>
         field.Replace("\\040", " ", StringComparison.Ordinal).Replace("\\011", "\t", StringComparison.Ordinal)
             .Replace("\\012", "\n", StringComparison.Ordinal).Replace("\\134", "\\", StringComparison.Ordinal);

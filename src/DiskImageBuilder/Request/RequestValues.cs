@@ -117,6 +117,25 @@ public static partial class RequestValues
         }
     }
 
+    /// <summary>
+    /// ImageType (disk or ramdisk) and the ramdisk element into the request's one value: the
+    /// element that builds the ramdisk, or null for a disk image. The element comes from
+    /// RamdiskElement, else RAMDISK_ELEMENT or DIB_RAMDISK_ELEMENT (DIB's variable), else ramdisk.
+    /// </summary>
+    public static string? ParseImageType(string? imageType, string? ramdiskElement, Func<string, string?> variable, SourceLocation? location)
+    {
+        switch (imageType?.Trim().ToLowerInvariant())
+        {
+            case null or "" or "disk":
+                return null;
+            case "ramdisk":
+                string?[] choices = [ramdiskElement, variable("RAMDISK_ELEMENT"), variable("DIB_RAMDISK_ELEMENT")];
+                return choices.FirstOrDefault(c => !string.IsNullOrWhiteSpace(c))?.Trim() ?? Output.Ramdisk.DefaultElement;
+            default:
+                throw new DibException(DibCodes.InvalidImageType, $"Invalid ImageType '{imageType}': expected disk (the default) or ramdisk (a kernel and initramfs, as ramdisk-image-create).", location);
+        }
+    }
+
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9+._~-]*(:[A-Za-z0-9_-]+)?(=[A-Za-z0-9+.:~_-]+|/[A-Za-z0-9+._-]+)?-?$", RegexOptions.CultureInvariant)]
     private static partial Regex PackagePattern();
 

@@ -148,7 +148,7 @@ public sealed class BootTests
     }
 
     [Fact]
-    public void Block_device_efi_xfs_image_boots_with_OVMF_and_with_SeaBIOS()
+    public void Block_device_efi_xfs_image_boots_with_OVMF_and_with_SeaBIOS_and_from_its_baremetal_kernel_and_initrd()
     {
         // block-device-efi, as in DIB, asks for the layout (GPT, ESP and BIOS boot partition: BootMode hybrid).
         using var p = new ImageProject($"""
@@ -162,6 +162,7 @@ public sealed class BootTests
                 <Element Include="vm" />
                 <Element Include="block-device-efi" />
                 <Element Include="boot-report" />
+                <Element Include="baremetal" />
               </ItemGroup>
             """, name: "hybrid");
 
@@ -173,5 +174,17 @@ public sealed class BootTests
         uefi.Report!.ShouldContain("root=/dev/vda3");
         var bios = Boot(p.OutputFile("qcow2"), BootOptions.SeaBios);
         ShouldHaveBootedCleanly(bios, "img-rootfs");
+
+        // baremetal: the kernel and initrd beside the image boot its root without GRUB, as Ironic boots a partition image.
+        var kernel = Boot(new BootOptions(p.OutputFile("qcow2"), BootOptions.SeaBios)
+        {
+            Kernel = p.OutputFile("vmlinuz"),
+            Initrd = p.OutputFile("initrd"),
+            KernelArgs = "root=LABEL=img-rootfs ro console=ttyS0 dib-baremetal=1",
+        });
+        ShouldHaveBootedCleanly(kernel, "img-rootfs");
+        kernel.Console.ShouldContain("dib-baremetal=1", customMessage: "the kernel ran with the command line we gave, not GRUB's");
+        p.Verb("clean").Succeeded.ShouldBeTrue();
+        File.Exists(p.OutputFile("vmlinuz")).ShouldBeFalse("the kernel beside the image is an output of the build");
     }
 }

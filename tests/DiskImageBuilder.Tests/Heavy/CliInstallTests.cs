@@ -7,13 +7,13 @@ using Xunit;
 
 namespace DiskImageBuilder.Tests;
 
-/// <summary>The README's install line, into a private tool path: both commands installed and runnable.</summary>
+/// <summary>The README's install line, into a private tool path: the three commands installed and runnable.</summary>
 [Collection("Heavy")]
 [Trait(Tier.Name, Tier.Heavy)]
 public sealed class CliInstallTests
 {
     [Fact]
-    public void Install_script_puts_both_commands_in_place()
+    public void Install_script_puts_the_three_commands_in_place()
     {
         using var tools = new TempDir();
 
@@ -22,5 +22,8 @@ public sealed class CliInstallTests
         ImageProject.Sh($"'{tools.Path}/disk-image-create' --version").ShouldStartWith("disk-image-create ");
         ImageProject.Sh($"ELEMENTS_PATH='{Repo.TestElements}' '{tools.Path}/element-info' --expand-dependencies busybox-tree").Trim().ShouldBe("busybox-tree");
         ImageProject.Sh($"'{tools.Path}/element-info' --list").ShouldContain("debian-minimal");
+        ImageProject.Sh($"'{tools.Path}/ramdisk-image-create' --version").ShouldStartWith("ramdisk-image-create ");
+        ImageProject.Sh($"'{tools.Path}/ramdisk-image-create' --help").ShouldContain("Usage: ramdisk-image-create [OPTION]... ELEMENT...");
+        ImageProject.Sh($"'{tools.Path}/element-info' --list").ShouldContain("ramdisk-base");
     }
 }

@@ -11,9 +11,16 @@ internal static class CliHost
     public static CliRun ElementInfo(IReadOnlyDictionary<string, string> env, params string[] args) =>
         Invoke(Cli.ElementInfo.Name, Cli.ElementInfo.Run, env, Path.GetTempPath(), args);
 
+    public static CliRun Ramdisk(IReadOnlyDictionary<string, string> env, string cwd, params string[] args) =>
+        Invoke(DiskImageCreate.RamdiskName, DiskImageCreate.RunRamdisk, env, cwd, args);
+
     /// <summary>Parses a disk-image-create command line the way Run does, without building.</summary>
     public static CreateCommand Parse(IReadOnlyDictionary<string, string> env, string cwd, params string[] args) =>
         DiskImageCreate.Parse(args, Context(env, cwd, TextWriter.Null, TextWriter.Null));
+
+    /// <summary>Parses a ramdisk-image-create command line.</summary>
+    public static CreateCommand ParseRamdisk(IReadOnlyDictionary<string, string> env, string cwd, params string[] args) =>
+        DiskImageCreate.Parse(args, Context(env, cwd, TextWriter.Null, TextWriter.Null), ramdisk: true);
 
     private static CliRun Invoke(string program, Func<IReadOnlyList<string>, CliContext, int> command, IReadOnlyDictionary<string, string> env, string cwd, string[] args)
     {
