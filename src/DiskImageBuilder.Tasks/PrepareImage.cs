@@ -83,6 +83,9 @@ public sealed class PrepareImage : MSBuildTask
     /// <summary>qemu-img -o options (DIB's --qemu-img-options).</summary>
     public string? QemuImgOptions { get; set; }
 
+    /// <summary>REPOSITORY[:TAG] of the docker format's image (DIB's --docker-target); default the image name.</summary>
+    public string? DockerTarget { get; set; }
+
     /// <summary>Checksum files to write beside each image: sha256, md5 (';' or ',' separated).</summary>
     public string? ImageChecksum { get; set; }
 
@@ -223,6 +226,7 @@ public sealed class PrepareImage : MSBuildTask
             MaxOnlineResize = Blank(MaxOnlineResize) ? null : RequestValues.ParseCount(MaxOnlineResize!, "MaxOnlineResize", PropertyLocation(project, "MaxOnlineResize")),
             NoCompression = !Flag(ImageCompress, true, project, "ImageCompress"),
             QemuImgOptions = Blank(QemuImgOptions) ? null : QemuImgOptions,
+            DockerTarget = Blank(DockerTarget) ? null : DockerTarget,
             Checksums = Blank(ImageChecksum) ? [] : RequestValues.ParseChecksums(ImageChecksum!.Replace(';', ','), "ImageChecksum", PropertyLocation(project, "ImageChecksum")),
             PhaseCache = !Flag(DisablePhaseCache, false, project, "DisablePhaseCache"),
             ImageCacheMaxSize = Blank(ImageCacheMaxSize) ? null : RequestValues.ParseImageSize(ImageCacheMaxSize!, "ImageCacheMaxSize", PropertyLocation(project, "ImageCacheMaxSize")),

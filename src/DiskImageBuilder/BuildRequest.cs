@@ -81,7 +81,7 @@ public sealed record BuildRequest
     /// <summary>DIB's --root-label.</summary>
     public string? RootLabel { get; init; }
 
-    /// <summary>DIB's --docker-target: carried for the docker format, which does not exist yet.</summary>
+    /// <summary>DIB's --docker-target: REPOSITORY[:TAG] of the docker format's image; default the image name.</summary>
     public string? DockerTarget { get; init; }
 
     /// <summary>DIB's --checksum: checksum files to write beside each image (md5, sha256).</summary>

@@ -63,5 +63,7 @@ public static class DibCodes
     public const string InvalidImageItem = "DIB0302";
     public const string ImageFileNotFound = "DIB0303";
     public const string AppEntryPointNotFound = "DIB0304";
+    public const string AciDeprecated = "DIB0400";
+    public const string InvalidDockerTarget = "DIB0401";
     public const string Internal = "DIB0999";
 }

@@ -28,6 +28,10 @@ public static class ImageBuilder
         RequestValues.CheckPackages(request.Packages, Where(request));
         var formats = ImageFormats.Parse(request.Formats, Where(request));
         BreakPoints.Parse(request.BreakPoints, Where(request));
+        if (formats.Any(f => f.Name == "docker"))
+        {
+            ContainerImage.Target(request.DockerTarget, request.ImageName, Where(request));
+        }
         // Normalised here; every later stage reads the request's canonical values.
         request = request with
         {
@@ -41,7 +45,7 @@ public static class ImageBuilder
 
         HookChecks.Check(elements.Elements);
         HostTools.CheckRoot();
-        HostTools.Check(HostTools.Engine.Concat(elements.Elements.SelectMany(e => e.HostTools())).Concat(BlockDevice.DiskImage.HostTools(formats, request.BootMode, request.RootFileSystem)));
+        HostTools.Check(HostTools.Engine.Concat(elements.Elements.SelectMany(e => e.HostTools())).Concat(BlockDevice.DiskImage.HostTools(formats, request.BootMode, request.RootFileSystem)).Concat(Outputs.HostTools(formats)));
 
         // Before the work directory is touched: a second build of this image would delete the first's tree.
         using var imageLock = ImageLock.Take(request, log, cancellationToken);
@@ -126,17 +130,12 @@ public static class ImageBuilder
             }
 
             // Tree formats first: the disk stage moves the ESP's files out of the tree.
-            var outputs = new List<string>();
-            foreach (var format in formats.Where(f => !f.IsDisk))
-            {
-                var path = Outputs.PathOf(request, format);
-                Outputs.Write(format, tree, path, log, cancellationToken);
-                outputs.Add(path);
-            }
-
+            var outputs = new List<string>(Outputs.WriteTreeFormats(request, formats, tree, Path.Combine(work, "outputs"), log, cancellationToken));
             if (formats.Any(f => f.IsDisk))
             {
-                outputs.AddRange(BlockDevice.DiskImage.Create(request, tree, work, formats, log, cancellationToken, diskSize));
+                outputs.AddRange(FileSystemDisk.Applies(tree, elements)
+                    ? FileSystemDisk.Create(request, tree, work, formats, log, diskSize, cancellationToken)
+                    : BlockDevice.DiskImage.Create(request, tree, work, formats, log, cancellationToken, diskSize));
             }
 
             Output.Checksums.Write(outputs, request.Checksums);

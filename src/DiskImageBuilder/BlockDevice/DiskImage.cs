@@ -313,7 +313,7 @@ internal static class DiskImage
         }
     }
 
-    private static void Convert(string raw, ImageFormat format, string destination, BuildRequest request, IBuildLog log, CancellationToken cancellationToken) =>
+    internal static void Convert(string raw, ImageFormat format, string destination, BuildRequest request, IBuildLog log, CancellationToken cancellationToken) =>
         Outputs.WriteAtomically(destination, log, partial =>
         {
             if (format.Name == "raw")

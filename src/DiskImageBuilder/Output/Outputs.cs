@@ -35,18 +35,82 @@ public static class Outputs
             .Order(StringComparer.Ordinal)];
     }
 
-    public static void Write(ImageFormat format, string rootTree, string destination, IBuildLog log, CancellationToken cancellationToken) =>
-        WriteAtomically(destination, log, partial =>
+    /// <summary>Host programs the tree formats run, for the check before any work.</summary>
+    public static IEnumerable<HostTool> HostTools(IReadOnlyList<ImageFormat> formats)
+    {
+        if (formats.Any(f => f.Name == "squashfs"))
         {
-            switch (format.Name)
+            yield return new HostTool("mksquashfs", "squashfs-tools");
+        }
+    }
+
+    /// <summary>
+    /// Writes every tree format (not the disks) of <paramref name="formats"/>: the tree is archived
+    /// once, and tgz, docker and oci are made from that one tar; squashfs reads the tree itself.
+    /// </summary>
+    /// <param name="scratch">A folder for intermediate files, removed with the work directory.</param>
+    public static IReadOnlyList<string> WriteTreeFormats(
+        BuildRequest request, IReadOnlyList<ImageFormat> formats, string rootTree, string scratch, IBuildLog log, CancellationToken cancellationToken)
+    {
+        var outputs = new List<string>();
+        var tree = formats.Where(f => !f.IsDisk).ToList();
+        string? tar = null;
+        if (tree.Any(f => f.Name is "tar" or "tgz" or "docker" or "oci"))
+        {
+            var tarFormat = tree.FirstOrDefault(f => f.Name == "tar");
+            if (tarFormat is null)
             {
-                case "tar":
-                    WriteTar(rootTree, partial, log, cancellationToken);
-                    break;
-                default:
-                    throw new DibException(DibCodes.UnknownImageFormat, $"No writer for format '{format.Name}'.");
+                Directory.CreateDirectory(scratch);
+                tar = Path.Combine(scratch, "tree.tar");
+                WriteTar(rootTree, tar, log, cancellationToken);
             }
-        });
+            else
+            {
+                tar = PathOf(request, tarFormat);
+                WriteAtomically(tar, log, partial => WriteTar(rootTree, partial, log, cancellationToken));
+                outputs.Add(tar);
+            }
+        }
+
+        foreach (var format in tree.Where(f => f.Name != "tar"))
+        {
+            var destination = PathOf(request, format);
+            WriteAtomically(destination, log, partial =>
+            {
+                switch (format.Name)
+                {
+                    case "tgz":
+                        Gzip(tar!, partial, cancellationToken);
+                        break;
+                    case "squashfs":
+                        WriteSquashfs(rootTree, partial, log, cancellationToken);
+                        break;
+                    case "docker" or "oci":
+                        ContainerImage.Write(
+                            tar!, partial, docker: format.Name == "docker", ContainerImage.Target(request.DockerTarget, request.ImageName, null), request.Architecture,
+                            HasShell(rootTree), DateTimeOffset.UtcNow, scratch, cancellationToken);
+                        break;
+                    default:
+                        throw new DibException(DibCodes.UnknownImageFormat, $"No writer for format '{format.Name}'.");
+                }
+            });
+            outputs.Add(destination);
+        }
+
+        if (tar is not null && !outputs.Contains(tar))
+        {
+            File.Delete(tar);
+        }
+
+        return outputs;
+    }
+
+    /// <summary>Whether the tree has a shell (/bin/sh, maybe a link that only resolves inside the tree): an OS to run.</summary>
+    public static bool HasShell(string rootTree)
+    {
+        var sh = new FileInfo(Path.Combine(rootTree, "bin", "sh"));
+        return sh.Exists || sh.LinkTarget is not null || new FileInfo(Path.Combine(rootTree, "usr", "bin", "sh")).LinkTarget is not null;
+    }
 
     /// <summary>
     /// Every output file is written beside its destination and renamed, so a failed or cancelled
@@ -88,6 +152,29 @@ public static class Outputs
         if (result.ExitCode != 0)
         {
             throw new DibException(DibCodes.OutputFailed, $"tar failed with exit code {result.ExitCode} writing {destination}.{ProcessRunner.FormatTail(result.Tail)}");
+        }
+    }
+
+    /// <summary>gzip of the tar, in-process: GZipStream's header holds no file name or time, so the same tar gives the same file.</summary>
+    private static void Gzip(string tar, string destination, CancellationToken cancellationToken)
+    {
+        using var input = File.OpenRead(tar);
+        using var output = File.Create(destination);
+        using var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Optimal);
+        input.CopyToAsync(gzip, cancellationToken).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// squashfs as live and ramdisk images use it: zstd, owners, modes and xattrs kept; no progress
+    /// bar in the log.
+    /// </summary>
+    private static void WriteSquashfs(string rootTree, string destination, IBuildLog log, CancellationToken cancellationToken)
+    {
+        var spec = new ProcessSpec("mksquashfs", [rootTree, destination, "-noappend", "-comp", "zstd", "-no-progress", "-quiet"]);
+        var result = ProcessRunner.Run(spec, line => log.Message(LogImportance.Low, "[mksquashfs] " + line), cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            throw new DibException(DibCodes.OutputFailed, $"mksquashfs failed with exit code {result.ExitCode} writing {destination}.{ProcessRunner.FormatTail(result.Tail)}");
         }
     }
 }
