@@ -131,6 +131,10 @@ public sealed class PrepareImage : MSBuildTask
     [Output]
     public ITaskItem[] ChecksumFiles { get; private set; } = [];
 
+    /// <summary>The SBOMs written beside the images (SPDX 2.3 and CycloneDX JSON), with Format metadata spdx or cyclonedx.</summary>
+    [Output]
+    public ITaskItem[] SbomFiles { get; private set; } = [];
+
     public override bool Execute()
     {
         var log = new MSBuildLog(Log);
@@ -153,6 +157,12 @@ public sealed class PrepareImage : MSBuildTask
             ContentFiles = [.. request.Files.Select(f => (ITaskItem)new TaskItem(f.Source))];
             ImageOutputs = [.. request.OutputPaths().Select(p => (ITaskItem)new TaskItem(p))];
             ChecksumFiles = [.. request.ChecksumPaths().Select(p => (ITaskItem)new TaskItem(p))];
+            SbomFiles = [.. request.SbomPaths().Select((p, i) =>
+            {
+                var item = new TaskItem(p);
+                item.SetMetadata("Format", i == 0 ? "spdx" : "cyclonedx");
+                return (ITaskItem)item;
+            })];
             WriteIfChanged(RequestFile, request.ToJson());
             if (!Blank(InputsFile))
             {

@@ -138,6 +138,9 @@ public sealed record BuildRequest
     public IReadOnlyList<string> OutputPaths() =>
         [.. ImageFormats.Parse(Formats, null).Select(f => Path.Combine(OutputDirectory, $"{ImageName}.{f.Extension}"))];
 
+    /// <summary>The SBOMs written beside the image: IMAGE.spdx.json, IMAGE.cdx.json.</summary>
+    public IReadOnlyList<string> SbomPaths() => Output.Sbom.PathsBeside(Path.Combine(OutputDirectory, ImageName));
+
     /// <summary>The checksum files written beside the outputs (DIB's --checksum).</summary>
     public IReadOnlyList<string> ChecksumPaths() => [.. OutputPaths().SelectMany(o => Checksums.Select(c => $"{o}.{c}"))];
 

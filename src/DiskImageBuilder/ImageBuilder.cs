@@ -129,6 +129,15 @@ public static class ImageBuilder
                 Directory.Delete(mountPoint, recursive: false);
             }
 
+            // The packages as the tree holds them now, also recorded in the image where DIB keeps its manifests.
+            var sbom = new Sbom.Content(
+                request.ImageName, [.. elements.Names], PackageInventory.Read(tree), PackageInventory.Distro(tree), [], BuildTime.Of(request));
+            var manifests = Path.Combine(tree, Sbom.ManifestDirectory);
+            if (Directory.Exists(manifests) && new DirectoryInfo(manifests).LinkTarget is null)
+            {
+                Sbom.Write(sbom, Sbom.PathsBeside(Path.Combine(manifests, "sbom")), log);
+            }
+
             // Tree formats first: the disk stage moves the ESP's files out of the tree.
             var outputs = new List<string>(Outputs.WriteTreeFormats(request, formats, tree, Path.Combine(work, "outputs"), log, cancellationToken));
             if (formats.Any(f => f.IsDisk))
@@ -139,6 +148,7 @@ public static class ImageBuilder
             }
 
             Output.Checksums.Write(outputs, request.Checksums);
+            Sbom.Write(sbom with { Images = [.. outputs.Select(o => (o, ContainerImage.Sha256Of(o, cancellationToken)))] }, Sbom.PathsBeside(Outputs.PathOf(request)), log);
 
             log.Message(LogImportance.High, $"DiskImageBuilder: {request.ImageName} built in {total.Elapsed.TotalSeconds:0.0} s: {string.Join(", ", outputs.Select(o => $"{o} ({Outputs.SizeText(o)})"))}");
             return outputs;

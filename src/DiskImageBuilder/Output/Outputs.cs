@@ -88,7 +88,7 @@ public static class Outputs
                     case "docker" or "oci":
                         ContainerImage.Write(
                             tar!, partial, docker: format.Name == "docker", ContainerImage.Target(request.DockerTarget, request.ImageName, null), request.Architecture,
-                            HasShell(rootTree), DateTimeOffset.UtcNow, scratch, cancellationToken);
+                            HasShell(rootTree), BuildTime.Of(request), scratch, cancellationToken);
                         break;
                     default:
                         throw new DibException(DibCodes.UnknownImageFormat, $"No writer for format '{format.Name}'.");

@@ -20,6 +20,26 @@ public sealed class OutputFormatTests
         return Path.Combine(work, "bundle", "rootfs");
     }
 
+    /// <summary>The SBOMs beside the image: valid SPDX naming each output with its real sha256, and the elements; no packages in a tree without dpkg.</summary>
+    private static void CheckSbom(string stem, string[] extensions, string[] elements)
+    {
+        using var spdx = JsonDocument.Parse(File.ReadAllText(stem + ".spdx.json"));
+        SpdxCheck.Problems(spdx.RootElement).ShouldBeEmpty();
+        var packages = spdx.RootElement.GetProperty("packages").EnumerateArray().ToList();
+        var images = packages.Where(p => p.GetProperty("primaryPackagePurpose").GetString() == "OPERATING-SYSTEM")
+            .ToDictionary(p => p.GetProperty("packageFileName").GetString()!, p => p.GetProperty("checksums")[0].GetProperty("checksumValue").GetString());
+        images.Keys.Order(StringComparer.Ordinal).ShouldBe(extensions.Select(e => $"{Path.GetFileName(stem)}.{e}").Order(StringComparer.Ordinal));
+        foreach (var (file, sha) in images)
+        {
+            Sh($"sha256sum '{Path.Combine(Path.GetDirectoryName(stem)!, file)}'").Split(' ')[0].ShouldBe(sha);
+        }
+
+        packages.Where(p => p.GetProperty("primaryPackagePurpose").GetString() == "SOURCE").Select(p => p.GetProperty("name").GetString()).ShouldBe(elements);
+        packages.ShouldNotContain(p => p.GetProperty("primaryPackagePurpose").GetString() == "LIBRARY");
+        using var cdx = JsonDocument.Parse(File.ReadAllText(stem + ".cdx.json"));
+        cdx.RootElement.GetProperty("metadata").GetProperty("component").GetProperty("components").GetArrayLength().ShouldBe(extensions.Length);
+    }
+
     [Fact]
     public void DIB_s_output_format_run_a_tree_with_no_OS_as_tar_tgz_squashfs_raw_qcow2_docker_at_once()
     {
@@ -55,6 +75,7 @@ public sealed class OutputFormatTests
         Sh($"tar -xOf '{o}/image.docker.tar' manifest.json").ShouldContain("\"RepoTags\":[\"fmt15/fake-os:v1\"]");
         var rootfs = UnpackWithUmoci("docker-archive", $"{o}/image.docker.tar", t.Combine("umoci"));
         File.ReadAllText(Path.Combine(rootfs, "no-os-tree")).ShouldBe("no operating system here\n");
+        CheckSbom(t.Combine("out", "image"), ["tar", "tgz", "squashfs", "raw", "qcow2", "docker.tar"], ["no-os-tree"]);
         HostFiles.MountsUnder(t.Path).ShouldBeEmpty();
     }
 
@@ -94,8 +115,10 @@ public sealed class OutputFormatTests
         Sh($"skopeo inspect --config docker-archive:'{p.OutputFile("docker.tar")}'").ShouldContain("\"/bin/sh\"", Case.Sensitive, "a tree with a shell runs it by default");
         Sh($"tar -xOf '{p.OutputFile("docker.tar")}' manifest.json").ShouldContain("\"RepoTags\":[\"dib/busybox:1\"]");
 
+        CheckSbom(p.OutputFile("")[..^1], ["oci.tar", "docker.tar", "vhdx", "vdi", "tgz"], ["busybox-tree", "host-grub"]);
+
         p.Verb("clean").Succeeded.ShouldBeTrue();
-        foreach (var extension in new[] { "oci.tar", "docker.tar", "vhdx", "vdi", "tgz" })
+        foreach (var extension in new[] { "oci.tar", "docker.tar", "vhdx", "vdi", "tgz", "spdx.json", "cdx.json" })
         {
             File.Exists(p.OutputFile(extension)).ShouldBeFalse($"dotnet clean removes {extension}");
         }
