@@ -65,5 +65,6 @@ public static class DibCodes
     public const string AppEntryPointNotFound = "DIB0304";
     public const string AciDeprecated = "DIB0400";
     public const string InvalidDockerTarget = "DIB0401";
+    public const string InvalidSourceDateEpoch = "DIB0402";
     public const string Internal = "DIB0999";
 }

@@ -28,6 +28,7 @@ public static class ImageBuilder
         RequestValues.CheckPackages(request.Packages, Where(request));
         var formats = ImageFormats.Parse(request.Formats, Where(request));
         BreakPoints.Parse(request.BreakPoints, Where(request));
+        var epoch = BuildTime.Epoch(request);
         if (formats.Any(f => f.Name == "docker"))
         {
             ContainerImage.Target(request.DockerTarget, request.ImageName, Where(request));
@@ -135,7 +136,17 @@ public static class ImageBuilder
             var manifests = Path.Combine(tree, Sbom.ManifestDirectory);
             if (Directory.Exists(manifests) && new DirectoryInfo(manifests).LinkTarget is null)
             {
-                Sbom.Write(sbom, Sbom.PathsBeside(Path.Combine(manifests, "sbom")), log);
+                // Root only, like every manifest there (the manifests element's rule).
+                foreach (var file in Sbom.PathsBeside(Path.Combine(manifests, "sbom")))
+                {
+                    Sbom.Write(sbom, file, log);
+                    File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                }
+            }
+
+            if (epoch is { } clamp)
+            {
+                BuildTime.ClampTree(tree, clamp, cancellationToken);
             }
 
             // Tree formats first: the disk stage moves the ESP's files out of the tree.
@@ -148,7 +159,11 @@ public static class ImageBuilder
             }
 
             Output.Checksums.Write(outputs, request.Checksums);
-            Sbom.Write(sbom with { Images = [.. outputs.Select(o => (o, ContainerImage.Sha256Of(o, cancellationToken)))] }, Sbom.PathsBeside(Outputs.PathOf(request)), log);
+            var described = sbom with { Images = [.. outputs.Select(o => (o, ContainerImage.Sha256Of(o, cancellationToken)))] };
+            foreach (var file in Sbom.PathsBeside(Outputs.PathOf(request)))
+            {
+                Sbom.Write(described, file, log);
+            }
 
             log.Message(LogImportance.High, $"DiskImageBuilder: {request.ImageName} built in {total.Elapsed.TotalSeconds:0.0} s: {string.Join(", ", outputs.Select(o => $"{o} ({Outputs.SizeText(o)})"))}");
             return outputs;

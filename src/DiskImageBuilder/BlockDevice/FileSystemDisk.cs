@@ -54,7 +54,8 @@ internal static class FileSystemDisk
         if (disk is not null)
         {
             var uuid = StableGuid.From($"{request.ImageName}/{label}/filesystem");
-            FileSystems.MakeExt4(raw, 0, tree, size, label, uuid, FileSystems.Ext4InodeCount(usage.Inodes, size, request.MkfsOptions), request.MaxOnlineResize, request.MkfsOptions, log, cancellationToken);
+            FileSystems.MakeExt4(
+                raw, 0, tree, size, label, uuid, FileSystems.Ext4InodeCount(usage.Inodes, size, request.MkfsOptions), request.MaxOnlineResize, request.MkfsOptions, log, cancellationToken, BuildTime.Epoch(request));
         }
 
         var outputs = new List<string>();

@@ -53,6 +53,7 @@ public static class Outputs
         BuildRequest request, IReadOnlyList<ImageFormat> formats, string rootTree, string scratch, IBuildLog log, CancellationToken cancellationToken)
     {
         var outputs = new List<string>();
+        var epoch = BuildTime.Epoch(request);
         var tree = formats.Where(f => !f.IsDisk).ToList();
         string? tar = null;
         if (tree.Any(f => f.Name is "tar" or "tgz" or "docker" or "oci"))
@@ -62,12 +63,12 @@ public static class Outputs
             {
                 Directory.CreateDirectory(scratch);
                 tar = Path.Combine(scratch, "tree.tar");
-                WriteTar(rootTree, tar, log, cancellationToken);
+                WriteTar(rootTree, tar, epoch, log, cancellationToken);
             }
             else
             {
                 tar = PathOf(request, tarFormat);
-                WriteAtomically(tar, log, partial => WriteTar(rootTree, partial, log, cancellationToken));
+                WriteAtomically(tar, log, partial => WriteTar(rootTree, partial, epoch, log, cancellationToken));
                 outputs.Add(tar);
             }
         }
@@ -83,7 +84,7 @@ public static class Outputs
                         Gzip(tar!, partial, cancellationToken);
                         break;
                     case "squashfs":
-                        WriteSquashfs(rootTree, partial, log, cancellationToken);
+                        WriteSquashfs(rootTree, partial, epoch, log, cancellationToken);
                         break;
                     case "docker" or "oci":
                         ContainerImage.Write(
@@ -140,14 +141,17 @@ public static class Outputs
 
     /// <summary>
     /// GNU tar in POSIX (pax) format keeps numeric owners, modes, xattrs, ACLs, hard links and
-    /// device nodes; entries are sorted so the same tree gives the same archive listing.
+    /// device nodes; entries are sorted, and the pax headers hold no access or change times and
+    /// no process id, so the same tree gives the same archive; with an epoch, mtimes are clamped to it.
     /// </summary>
-    private static void WriteTar(string rootTree, string destination, IBuildLog log, CancellationToken cancellationToken)
+    private static void WriteTar(string rootTree, string destination, long? epoch, IBuildLog log, CancellationToken cancellationToken)
     {
         var spec = new ProcessSpec(
             "tar",
             ["--create", "--file", destination, "--format=posix", "--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls",
-             "--sort=name", "--directory", rootTree, "."]);
+             "--sort=name", "--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime",
+             .. epoch is { } e ? (string[])[$"--mtime=@{e}", "--clamp-mtime"] : [],
+             "--directory", rootTree, "."]);
         var result = ProcessRunner.Run(spec, line => log.Message(LogImportance.Low, "[tar] " + line), cancellationToken);
         if (result.ExitCode != 0)
         {
@@ -168,9 +172,13 @@ public static class Outputs
     /// squashfs as live and ramdisk images use it: zstd, owners, modes and xattrs kept; no progress
     /// bar in the log.
     /// </summary>
-    private static void WriteSquashfs(string rootTree, string destination, IBuildLog log, CancellationToken cancellationToken)
+    private static void WriteSquashfs(string rootTree, string destination, long? epoch, IBuildLog log, CancellationToken cancellationToken)
     {
-        var spec = new ProcessSpec("mksquashfs", [rootTree, destination, "-noappend", "-comp", "zstd", "-no-progress", "-quiet"]);
+        // mksquashfs takes SOURCE_DATE_EPOCH from its environment only (with -mkfs-time as well it stops).
+        var spec = new ProcessSpec("mksquashfs", [rootTree, destination, "-noappend", "-comp", "zstd", "-no-progress", "-quiet"])
+        {
+            Environment = epoch is { } e ? new Dictionary<string, string> { [BuildTime.Variable] = e.ToString(System.Globalization.CultureInfo.InvariantCulture) } : null,
+        };
         var result = ProcessRunner.Run(spec, line => log.Message(LogImportance.Low, "[mksquashfs] " + line), cancellationToken);
         if (result.ExitCode != 0)
         {

@@ -32,12 +32,10 @@ internal static partial class Sbom
     /// <summary>The two files beside the image: IMAGE.spdx.json and IMAGE.cdx.json.</summary>
     public static IReadOnlyList<string> PathsBeside(string imageStem) => [$"{imageStem}.{SpdxExtension}", $"{imageStem}.{CycloneDxExtension}"];
 
-    /// <summary>Writes both documents for <paramref name="content"/> to <paramref name="paths"/> (SPDX, CycloneDX), each atomically.</summary>
-    public static void Write(Content content, IReadOnlyList<string> paths, IBuildLog log)
-    {
-        Outputs.WriteAtomically(paths[0], log, partial => File.WriteAllText(partial, Spdx(content).ToJsonString(Indented) + "\n"));
-        Outputs.WriteAtomically(paths[1], log, partial => File.WriteAllText(partial, CycloneDx(content).ToJsonString(Indented) + "\n"));
-    }
+    /// <summary>Writes the document <paramref name="path"/> names by its extension (SPDX or CycloneDX), atomically.</summary>
+    public static void Write(Content content, string path, IBuildLog log) =>
+        Outputs.WriteAtomically(path, log, partial => File.WriteAllText(
+            partial, (path.EndsWith(SpdxExtension, StringComparison.Ordinal) ? Spdx(content) : CycloneDx(content)).ToJsonString(Indented) + "\n"));
 
     /// <summary>The SPDX 2.3 document.</summary>
     public static JsonObject Spdx(Content c)
