@@ -115,6 +115,11 @@ public sealed class OutputFormatTests
         Sh($"skopeo inspect --config docker-archive:'{p.OutputFile("docker.tar")}'").ShouldContain("\"/bin/sh\"", Case.Sensitive, "a tree with a shell runs it by default");
         Sh($"tar -xOf '{p.OutputFile("docker.tar")}' manifest.json").ShouldContain("\"RepoTags\":[\"dib/busybox:1\"]");
 
+        // podman load takes the docker archive (no daemon; storage of its own in the test's folder).
+        var podman = $"podman --root '{p.Combine("podman", "root")}' --runroot '{p.Combine("podman", "run")}' --storage-driver vfs";
+        Sh($"{podman} load -q -i '{p.OutputFile("docker.tar")}'").ShouldContain("dib/busybox:1");
+        Sh($"{podman} image inspect --format '{{{{.Architecture}}}} {{{{.Config.Cmd}}}}' dib/busybox:1").Trim().ShouldBe("amd64 [/bin/sh]");
+
         CheckSbom(p.OutputFile("")[..^1], ["oci.tar", "docker.tar", "vhdx", "vdi", "tgz"], ["busybox-tree", "host-grub"]);
 
         p.Verb("clean").Succeeded.ShouldBeTrue();
