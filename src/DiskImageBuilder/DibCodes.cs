@@ -66,5 +66,8 @@ public static class DibCodes
     public const string AciDeprecated = "DIB0400";
     public const string InvalidDockerTarget = "DIB0401";
     public const string InvalidSourceDateEpoch = "DIB0402";
+
+    /// <summary>Raised by the SDK (sdk/Sdk/DiskImageBuilder.targets): Deterministic=true outside git without SOURCE_DATE_EPOCH.</summary>
+    public const string NoCommitForDeterministic = "DIB0403";
     public const string Internal = "DIB0999";
 }

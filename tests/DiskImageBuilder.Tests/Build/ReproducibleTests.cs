@@ -39,7 +39,23 @@ public sealed class ReproducibleTests
 
         first.Dir.ShouldNotBe(second.Dir);
         Sums(second).ShouldBe(Sums(first));
-        ImageProject.Sh($"tar -tvf '{first.OutputFile("tar")}' ./etc/stamp").ShouldContain("2023-11-14 22:13", Case.Sensitive, "clamped to SOURCE_DATE_EPOCH");
+        ImageProject.Sh($"TZ=UTC tar -tvf '{first.OutputFile("tar")}' ./etc/stamp").ShouldContain("2023-11-14 22:13", Case.Sensitive, "clamped to SOURCE_DATE_EPOCH");
+    }
+
+    [Fact]
+    public void Deterministic_takes_the_time_of_the_project_s_last_commit_and_outside_git_is_DIB0403()
+    {
+        using var p = ImageProject.Busybox("<PropertyGroup><Deterministic>true</Deterministic></PropertyGroup>");
+
+        var error = p.Build().Errors.ShouldHaveSingleItem();
+        error.Code.ShouldBe("DIB0403");
+        error.File.ShouldBe(p.ProjectFile);
+
+        ImageProject.Sh($"cd '{p.Dir}' && git init -q && git add -A && GIT_COMMITTER_DATE=@1600000000 git -c user.name=t -c user.email=t@t commit -q -m image");
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        ImageProject.Sh($"TZ=UTC tar -tvf '{p.OutputFile("tar")}' ./etc/os-release").ShouldContain("2020-09-13 12:26", Case.Sensitive, "clamped to the commit's time");
     }
 
     [Fact]
