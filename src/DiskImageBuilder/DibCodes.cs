@@ -67,7 +67,7 @@ public static class DibCodes
     public const string InvalidDockerTarget = "DIB0401";
     public const string InvalidSourceDateEpoch = "DIB0402";
 
-    /// <summary>Raised by the SDK (sdk/Sdk/DiskImageBuilder.targets): Deterministic=true outside git without SOURCE_DATE_EPOCH.</summary>
+    /// <summary>Raised by the SDK (sdk/Sdk/DiskImageBuilder.targets): ImageDeterministic=true outside git without SOURCE_DATE_EPOCH.</summary>
     public const string NoCommitForDeterministic = "DIB0403";
     public const string Internal = "DIB0999";
 }

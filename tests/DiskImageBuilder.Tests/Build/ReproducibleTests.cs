@@ -43,9 +43,9 @@ public sealed class ReproducibleTests
     }
 
     [Fact]
-    public void Deterministic_takes_the_time_of_the_project_s_last_commit_and_outside_git_is_DIB0403()
+    public void ImageDeterministic_takes_the_time_of_the_project_s_last_commit_and_outside_git_is_DIB0403()
     {
-        using var p = ImageProject.Busybox("<PropertyGroup><Deterministic>true</Deterministic></PropertyGroup>");
+        using var p = ImageProject.Busybox("<PropertyGroup><ImageDeterministic>true</ImageDeterministic></PropertyGroup>");
 
         var error = p.Build().Errors.ShouldHaveSingleItem();
         error.Code.ShouldBe("DIB0403");
