@@ -5,7 +5,8 @@
 # sums match, how many outputs match (ratio), and for each one that differs, what diffoscope (or
 # cmp, when diffoscope is missing) says about the first differences.
 # Needs a built solution and a cached debian-minimal base tree (any earlier debian build).
-# Usage: bench/reproducible.sh [ELEMENTS...]   (default: debian-minimal vm)
+# Usage: bench/reproducible.sh [ELEMENTS...]   (default: debian-minimal vm, with the package
+# linux-image-amd64; DIB_BENCH_PACKAGES overrides the packages)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 tasks=$repo/artifacts/bin/DiskImageBuilder.Tasks/debug/DiskImageBuilder.Tasks.dll
@@ -23,6 +24,7 @@ dir=$(mktemp -d /var/tmp/dib-reproducible-bench.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 items=""
 for e in "${elements[@]}"; do items+="<Element Include=\"$e\" />"; done
+for p in ${DIB_BENCH_PACKAGES-linux-image-amd64}; do items+="<Package Include=\"$p\" />"; done
 for n in 1 2; do
   mkdir -p "$dir/build$n/cache"
   cp -a "$user_cache/debian-minimal" "$dir/build$n/cache/"
