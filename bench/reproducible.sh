@@ -64,6 +64,12 @@ for f in "$dir"/build1/bin/Debug/image.*; do
     echo "DIFFERS  $name $a $b"
     if command -v diffoscope > /dev/null; then
       diffoscope --text - "$f" "$dir/build2/bin/Debug/$name" 2>/dev/null | head -40 || true
+    elif [ "$name" = image.tar ]; then
+      # Which members differ: their listings (times, sizes) and, for same-size files, their contents.
+      diff <(tar --full-time -tvf "$f") <(tar --full-time -tvf "$dir/build2/bin/Debug/$name") | head -20 || true
+      mkdir -p "$dir/x1" "$dir/x2"
+      tar -xf "$f" -C "$dir/x1" && tar -xf "$dir/build2/bin/Debug/$name" -C "$dir/x2"
+      diff -rq --no-dereference "$dir/x1" "$dir/x2" | head -20 || true
     else
       cmp -l "$f" "$dir/build2/bin/Debug/$name" 2>/dev/null | head -5 || true
     fi
