@@ -7,7 +7,9 @@ packages=(
   mmdebstrap                       # debian-minimal: the distro tree
   e2fsprogs dosfstools mtools      # disk images: ext4 root and the EFI system partition, no mounts
   xfsprogs                         # RootFileSystem=xfs
-  qemu-utils                       # qcow2, vhd, vmdk
+  qemu-utils                       # qcow2, vhd, vmdk, vhdx, vdi and the other qemu-img formats
+  squashfs-tools                   # the squashfs format
+  skopeo umoci podman              # tests: read the docker and oci archives back, podman load
   qemu-system-x86 ovmf             # dotnet build -t:Boot, boot tests (SeaBIOS and UEFI)
   fdisk gdisk                      # tests: read the partition tables back
   grub-pc-bin grub-efi-amd64-bin   # tests: real GRUB boot code for the offline busybox disk

@@ -92,6 +92,9 @@ public sealed class PrepareImage : MSBuildTask
     /// <summary>qemu-img -o options (DIB's --qemu-img-options).</summary>
     public string? QemuImgOptions { get; set; }
 
+    /// <summary>REPOSITORY[:TAG] of the docker format's image (DIB's --docker-target); default the image name.</summary>
+    public string? DockerTarget { get; set; }
+
     /// <summary>Checksum files to write beside each image: sha256, md5 (';' or ',' separated).</summary>
     public string? ImageChecksum { get; set; }
 
@@ -137,6 +140,10 @@ public sealed class PrepareImage : MSBuildTask
     [Output]
     public ITaskItem[] ChecksumFiles { get; private set; } = [];
 
+    /// <summary>The SBOMs written beside the images (SPDX 2.3 and CycloneDX JSON), with Format metadata spdx or cyclonedx.</summary>
+    [Output]
+    public ITaskItem[] SbomFiles { get; private set; } = [];
+
     public override bool Execute()
     {
         var log = new MSBuildLog(Log);
@@ -165,6 +172,12 @@ public sealed class PrepareImage : MSBuildTask
             ContentFiles = [.. request.Files.Select(f => (ITaskItem)new TaskItem(f.Source)), .. layoutFile is null ? [] : new[] { (ITaskItem)new TaskItem(layoutFile) }];
             ImageOutputs = [.. request.OutputPaths().Select(p => (ITaskItem)new TaskItem(p))];
             ChecksumFiles = [.. request.ChecksumPaths().Select(p => (ITaskItem)new TaskItem(p))];
+            SbomFiles = [.. request.SbomPaths().Select((p, i) =>
+            {
+                var item = new TaskItem(p);
+                item.SetMetadata("Format", i == 0 ? "spdx" : "cyclonedx");
+                return (ITaskItem)item;
+            })];
             WriteIfChanged(RequestFile, request.WithoutSecrets().ToJson());
             if (!Blank(InputsFile))
             {
@@ -238,6 +251,7 @@ public sealed class PrepareImage : MSBuildTask
             MaxOnlineResize = Blank(MaxOnlineResize) ? null : RequestValues.ParseCount(MaxOnlineResize!, "MaxOnlineResize", PropertyLocation(project, "MaxOnlineResize")),
             NoCompression = !Flag(ImageCompress, true, project, "ImageCompress"),
             QemuImgOptions = Blank(QemuImgOptions) ? null : QemuImgOptions,
+            DockerTarget = Blank(DockerTarget) ? null : DockerTarget,
             Checksums = Blank(ImageChecksum) ? [] : RequestValues.ParseChecksums(ImageChecksum!.Replace(';', ','), "ImageChecksum", PropertyLocation(project, "ImageChecksum")),
             PhaseCache = !Flag(DisablePhaseCache, false, project, "DisablePhaseCache"),
             ImageCacheMaxSize = Blank(ImageCacheMaxSize) ? null : RequestValues.ParseImageSize(ImageCacheMaxSize!, "ImageCacheMaxSize", PropertyLocation(project, "ImageCacheMaxSize")),

@@ -102,7 +102,7 @@ public sealed record BuildRequest
     /// <summary>DIB's --root-label.</summary>
     public string? RootLabel { get; init; }
 
-    /// <summary>DIB's --docker-target: carried for the docker format, which does not exist yet.</summary>
+    /// <summary>DIB's --docker-target: REPOSITORY[:TAG] of the docker format's image; default the image name.</summary>
     public string? DockerTarget { get; init; }
 
     /// <summary>DIB's --checksum: checksum files to write beside each image (md5, sha256).</summary>
@@ -160,6 +160,9 @@ public sealed record BuildRequest
         RamdiskElement is not null
             ? Ramdisk.OutputPaths(Path.Combine(OutputDirectory, ImageName))
             : [.. ImageFormats.Parse(Formats, null).Select(f => Path.Combine(OutputDirectory, $"{ImageName}.{f.Extension}"))];
+
+    /// <summary>The SBOMs written beside the image: IMAGE.spdx.json, IMAGE.cdx.json.</summary>
+    public IReadOnlyList<string> SbomPaths() => Output.Sbom.PathsBeside(Path.Combine(OutputDirectory, ImageName));
 
     /// <summary>The checksum files written beside the outputs (DIB's --checksum).</summary>
     public IReadOnlyList<string> ChecksumPaths() => [.. OutputPaths().SelectMany(o => Checksums.Select(c => $"{o}.{c}"))];

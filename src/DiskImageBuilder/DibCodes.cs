@@ -108,5 +108,11 @@ public static class DibCodes
     public const string InvalidImageItem = "DIB0302";
     public const string ImageFileNotFound = "DIB0303";
     public const string AppEntryPointNotFound = "DIB0304";
+    public const string AciDeprecated = "DIB0400";
+    public const string InvalidDockerTarget = "DIB0401";
+    public const string InvalidSourceDateEpoch = "DIB0402";
+
+    /// <summary>Raised by the SDK (sdk/Sdk/DiskImageBuilder.targets): ImageDeterministic=true outside git without SOURCE_DATE_EPOCH.</summary>
+    public const string NoCommitForDeterministic = "DIB0403";
     public const string Internal = "DIB0999";
 }

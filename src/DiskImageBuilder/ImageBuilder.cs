@@ -29,6 +29,11 @@ public static class ImageBuilder
         // A ramdisk's outputs are its kernel and initramfs: the formats do not apply (as in DIB).
         var formats = request.RamdiskElement is null ? ImageFormats.Parse(request.Formats, Where(request)) : [];
         BreakPoints.Parse(request.BreakPoints, Where(request));
+        var epoch = BuildTime.Epoch(request);
+        if (formats.Any(f => f.Name == "docker"))
+        {
+            ContainerImage.Target(request.DockerTarget, request.ImageName, Where(request));
+        }
         // Normalised here; every later stage reads the request's canonical values.
         request = request with
         {
@@ -53,7 +58,7 @@ public static class ImageBuilder
         HostTools.CheckRoot();
         HostTools.Check(HostTools.Engine.Concat(elements.Elements.SelectMany(e => e.HostTools())).Concat(layout is null
             ? BlockDevice.DiskImage.HostTools(formats, request.BootMode, request.RootFileSystem)
-            : BlockDevice.DiskImage.HostTools(formats, BootModes.Bios, FileSystems.Ext4).Concat(formats.Any(f => f.IsDisk) ? LayoutDisk.HostTools(layout) : [])));
+            : BlockDevice.DiskImage.HostTools(formats, BootModes.Bios, FileSystems.Ext4).Concat(formats.Any(f => f.IsDisk) ? LayoutDisk.HostTools(layout) : [])).Concat(Outputs.HostTools(formats)));
         BlockDevice.DiskLimits.Check(request, formats, Where(request));
 
         // Before the work directory is touched: a second build of this image would delete the first's tree.
@@ -158,23 +163,48 @@ public static class ImageBuilder
                 Directory.Delete(mountPoint, recursive: false);
             }
 
-            // Tree formats first: the disk stage moves the ESP's files out of the tree.
-            var outputs = request.RamdiskElement is { } ramdisk ? [.. Ramdisk.Outputs(Outputs.PathOf(request), ramdisk)] : new List<string>();
-            foreach (var format in formats.Where(f => !f.IsDisk))
+            // The packages as the tree holds them now, also recorded in the image where DIB keeps its manifests.
+            var sbom = new Sbom.Content(
+                request.ImageName, [.. elements.Names], PackageInventory.Read(tree), PackageInventory.Distro(tree), [], BuildTime.Of(request));
+            var manifests = Path.Combine(tree, Sbom.ManifestDirectory);
+            if (Directory.Exists(manifests) && new DirectoryInfo(manifests).LinkTarget is null)
             {
-                var path = Outputs.PathOf(request, format);
-                Outputs.Write(format, tree, path, log, cancellationToken);
-                outputs.Add(path);
+                // Root only, like every manifest there (the manifests element's rule).
+                foreach (var file in Sbom.PathsBeside(Path.Combine(manifests, "sbom")))
+                {
+                    Sbom.Write(sbom, file, log);
+                    File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                }
+            }
+
+            if (epoch is { } clamp)
+            {
+                BuildTime.ClampTree(tree, clamp, cancellationToken);
+            }
+
+            // Tree formats first: the disk stage moves the ESP's files out of the tree.
+            var outputs = new List<string>(Outputs.WriteTreeFormats(request, formats, tree, Path.Combine(work, "outputs"), log, cancellationToken));
+            if (request.RamdiskElement is { } ramdisk)
+            {
+                outputs.AddRange(Ramdisk.Outputs(Outputs.PathOf(request), ramdisk));
             }
 
             if (formats.Any(f => f.IsDisk))
             {
-                outputs.AddRange(layout is null
-                    ? BlockDevice.DiskImage.Create(request, tree, work, formats, log, cancellationToken, diskSize)
-                    : LayoutDisk.Create(request, layout, tree, work, formats, log, diskSize, cancellationToken));
+                // A block-device configuration first; a tree with no OS and no block-device element is one bare filesystem (DIB's default).
+                outputs.AddRange(layout is not null
+                    ? LayoutDisk.Create(request, layout, tree, work, formats, log, diskSize, cancellationToken)
+                    : FileSystemDisk.Applies(tree, elements)
+                    ? FileSystemDisk.Create(request, tree, work, formats, log, diskSize, cancellationToken)
+                    : BlockDevice.DiskImage.Create(request, tree, work, formats, log, cancellationToken, diskSize));
             }
 
             Output.Checksums.Write(outputs, request.Checksums);
+            var described = sbom with { Images = [.. outputs.Select(o => (o, ContainerImage.Sha256Of(o, cancellationToken)))] };
+            foreach (var file in Sbom.PathsBeside(Outputs.PathOf(request)))
+            {
+                Sbom.Write(described, file, log);
+            }
 
             log.Message(LogImportance.High, $"DiskImageBuilder: {request.ImageName} built in {total.Elapsed.TotalSeconds:0.0} s: {string.Join(", ", outputs.Select(o => $"{o} ({Outputs.SizeText(o)})"))}");
             return outputs;

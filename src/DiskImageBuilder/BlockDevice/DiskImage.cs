@@ -74,6 +74,10 @@ internal static class DiskImage
 
         var espContent = Path.Combine(work, "esp");
         MoveEspContent(tree, espContent, bootMode);
+        if (BuildTime.Epoch(request) is { } epoch && Directory.Exists(Path.Combine(tree, EspDirectory)))
+        {
+            BuildTime.ClampTree(Path.Combine(tree, EspDirectory), epoch, cancellationToken); // emptied just now
+        }
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var type = BootModes.NeedsEfi(bootMode) ? PartitionTableType.Gpt : PartitionTableType.Mbr;
@@ -105,7 +109,7 @@ internal static class DiskImage
                 else
                 {
                     // Written in place, at the partition's offset: no second copy of the filesystem.
-                    FileSystems.MakeExt4(scratch.Path, plan.Root.Offset, tree, plan.Root.Size, label, uuid, plan.Inodes, request.MaxOnlineResize, request.MkfsOptions, log, cancellationToken);
+                    FileSystems.MakeExt4(scratch.Path, plan.Root.Offset, tree, plan.Root.Size, label, uuid, plan.Inodes, request.MaxOnlineResize, request.MkfsOptions, log, cancellationToken, BuildTime.Epoch(request));
                 }
 
                 if (measuring is null)

@@ -61,11 +61,12 @@ public static class FileSystems
     /// <summary>mke2fs -d: the tree with owners, modes, xattrs, hard links and device nodes, <paramref name="size"/> bytes at <paramref name="offset"/> of an existing disk file.</summary>
     /// <param name="uuid">The filesystem UUID, also its directory hash seed.</param>
     /// <param name="inodes">The inode count to ask for (<see cref="Ext4InodeCount"/>), or null for mke2fs's default.</param>
-    public static void MakeExt4(string disk, long offset, string tree, long size, string label, Guid uuid, long? inodes, long? maxOnlineResize, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken) =>
-        MakeExt(Ext4, disk, offset, tree, size, label, uuid, inodes, maxOnlineResize, mkfsOptions, log, cancellationToken);
+    /// <param name="epoch">SOURCE_DATE_EPOCH: every time in the filesystem is made reproducible (<see cref="Ext4Times"/>).</param>
+    public static void MakeExt4(string disk, long offset, string tree, long size, string label, Guid uuid, long? inodes, long? maxOnlineResize, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken, long? epoch = null) =>
+        MakeExt(Ext4, disk, offset, tree, size, label, uuid, inodes, maxOnlineResize, mkfsOptions, log, cancellationToken, epoch);
 
     /// <summary><see cref="MakeExt4"/> for any of ext2, ext3, ext4 (<paramref name="fsType"/>); <paramref name="tree"/> null makes it empty.</summary>
-    public static void MakeExt(string fsType, string disk, long offset, string? tree, long size, string label, Guid uuid, long? inodes, long? maxOnlineResize, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken)
+    public static void MakeExt(string fsType, string disk, long offset, string? tree, long size, string label, Guid uuid, long? inodes, long? maxOnlineResize, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken, long? epoch = null)
     {
         var args = new List<string> { "-F", "-q", "-t", fsType, "-L", label };
         if (tree is not null)
@@ -89,7 +90,11 @@ public static class FileSystems
         args.AddRange(["-U", uuid.ToString(), "-E", extended]);
         args.AddRange(user);
         args.AddRange([disk, $"{size / 1024}k"]);
-        Run(new ProcessSpec("mke2fs", args), log, cancellationToken);
+        Run(new ProcessSpec("mke2fs", args) { Environment = epoch is { } e ? Ext4Times.FakeTime(e) : null }, log, cancellationToken);
+        if (epoch is { } pinned)
+        {
+            Ext4Times.Pin(disk, offset, pinned, log, cancellationToken);
+        }
     }
 
     /// <summary>

@@ -6,9 +6,9 @@ namespace DiskImageBuilder.Hooks;
 /// <summary>The variables every hook script sees, with DIB's names.</summary>
 public static class ImageEnvironment
 {
-    /// <summary>Host variables that pass through to scripts besides DIB_* (proxies, as DIB does).</summary>
+    /// <summary>Host variables that pass through to scripts besides DIB_* (proxies, as DIB does; SOURCE_DATE_EPOCH for reproducible builds).</summary>
     public static readonly IReadOnlyList<string> PassThrough =
-        ["http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"];
+        ["http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "SOURCE_DATE_EPOCH"];
 
     /// <summary>
     /// Names that look like they hold a secret (as the manifests element judges them): their values

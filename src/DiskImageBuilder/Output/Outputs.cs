@@ -35,18 +35,83 @@ public static class Outputs
             .Order(StringComparer.Ordinal)];
     }
 
-    public static void Write(ImageFormat format, string rootTree, string destination, IBuildLog log, CancellationToken cancellationToken) =>
-        WriteAtomically(destination, log, partial =>
+    /// <summary>Host programs the tree formats run, for the check before any work.</summary>
+    public static IEnumerable<HostTool> HostTools(IReadOnlyList<ImageFormat> formats)
+    {
+        if (formats.Any(f => f.Name == "squashfs"))
         {
-            switch (format.Name)
+            yield return new HostTool("mksquashfs", "squashfs-tools");
+        }
+    }
+
+    /// <summary>
+    /// Writes every tree format (not the disks) of <paramref name="formats"/>: the tree is archived
+    /// once, and tgz, docker and oci are made from that one tar; squashfs reads the tree itself.
+    /// </summary>
+    /// <param name="scratch">A folder for intermediate files, removed with the work directory.</param>
+    public static IReadOnlyList<string> WriteTreeFormats(
+        BuildRequest request, IReadOnlyList<ImageFormat> formats, string rootTree, string scratch, IBuildLog log, CancellationToken cancellationToken)
+    {
+        var outputs = new List<string>();
+        var epoch = BuildTime.Epoch(request);
+        var tree = formats.Where(f => !f.IsDisk).ToList();
+        string? tar = null;
+        if (tree.Any(f => f.Name is "tar" or "tgz" or "docker" or "oci"))
+        {
+            var tarFormat = tree.FirstOrDefault(f => f.Name == "tar");
+            if (tarFormat is null)
             {
-                case "tar":
-                    WriteTar(rootTree, partial, log, cancellationToken);
-                    break;
-                default:
-                    throw new DibException(DibCodes.UnknownImageFormat, $"No writer for format '{format.Name}'.");
+                Directory.CreateDirectory(scratch);
+                tar = Path.Combine(scratch, "tree.tar");
+                WriteTar(rootTree, tar, epoch, log, cancellationToken);
             }
-        });
+            else
+            {
+                tar = PathOf(request, tarFormat);
+                WriteAtomically(tar, log, partial => WriteTar(rootTree, partial, epoch, log, cancellationToken));
+                outputs.Add(tar);
+            }
+        }
+
+        foreach (var format in tree.Where(f => f.Name != "tar"))
+        {
+            var destination = PathOf(request, format);
+            WriteAtomically(destination, log, partial =>
+            {
+                switch (format.Name)
+                {
+                    case "tgz":
+                        Gzip(tar!, partial, cancellationToken);
+                        break;
+                    case "squashfs":
+                        WriteSquashfs(rootTree, partial, epoch, log, cancellationToken);
+                        break;
+                    case "docker" or "oci":
+                        ContainerImage.Write(
+                            tar!, partial, docker: format.Name == "docker", ContainerImage.Target(request.DockerTarget, request.ImageName, null), request.Architecture,
+                            HasShell(rootTree), BuildTime.Of(request), scratch, cancellationToken);
+                        break;
+                    default:
+                        throw new DibException(DibCodes.UnknownImageFormat, $"No writer for format '{format.Name}'.");
+                }
+            });
+            outputs.Add(destination);
+        }
+
+        if (tar is not null && !outputs.Contains(tar))
+        {
+            File.Delete(tar);
+        }
+
+        return outputs;
+    }
+
+    /// <summary>Whether the tree has a shell (/bin/sh, maybe a link that only resolves inside the tree): an OS to run.</summary>
+    public static bool HasShell(string rootTree)
+    {
+        var sh = new FileInfo(Path.Combine(rootTree, "bin", "sh"));
+        return sh.Exists || sh.LinkTarget is not null || new FileInfo(Path.Combine(rootTree, "usr", "bin", "sh")).LinkTarget is not null;
+    }
 
     /// <summary>
     /// Every output file is written beside its destination and renamed, so a failed or cancelled
@@ -76,18 +141,48 @@ public static class Outputs
 
     /// <summary>
     /// GNU tar in POSIX (pax) format keeps numeric owners, modes, xattrs, ACLs, hard links and
-    /// device nodes; entries are sorted so the same tree gives the same archive listing.
+    /// device nodes; entries are sorted, and the pax headers hold no access or change times and
+    /// no process id, so the same tree gives the same archive; with an epoch, mtimes are clamped to it.
     /// </summary>
-    private static void WriteTar(string rootTree, string destination, IBuildLog log, CancellationToken cancellationToken)
+    private static void WriteTar(string rootTree, string destination, long? epoch, IBuildLog log, CancellationToken cancellationToken)
     {
         var spec = new ProcessSpec(
             "tar",
             ["--create", "--file", destination, "--format=posix", "--numeric-owner", "--xattrs", "--xattrs-include=*", "--acls",
-             "--sort=name", "--directory", rootTree, "."]);
+             "--sort=name", "--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime",
+             .. epoch is { } e ? (string[])[$"--mtime=@{e}", "--clamp-mtime"] : [],
+             "--directory", rootTree, "."]);
         var result = ProcessRunner.Run(spec, line => log.Message(LogImportance.Low, "[tar] " + line), cancellationToken);
         if (result.ExitCode != 0)
         {
             throw new DibException(DibCodes.OutputFailed, $"tar failed with exit code {result.ExitCode} writing {destination}.{ProcessRunner.FormatTail(result.Tail)}");
+        }
+    }
+
+    /// <summary>gzip of the tar, in-process: GZipStream's header holds no file name or time, so the same tar gives the same file.</summary>
+    private static void Gzip(string tar, string destination, CancellationToken cancellationToken)
+    {
+        using var input = File.OpenRead(tar);
+        using var output = File.Create(destination);
+        using var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Optimal);
+        input.CopyToAsync(gzip, cancellationToken).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// squashfs as live and ramdisk images use it: zstd, owners, modes and xattrs kept; no progress
+    /// bar in the log.
+    /// </summary>
+    private static void WriteSquashfs(string rootTree, string destination, long? epoch, IBuildLog log, CancellationToken cancellationToken)
+    {
+        // mksquashfs takes SOURCE_DATE_EPOCH from its environment only (with -mkfs-time as well it stops).
+        var spec = new ProcessSpec("mksquashfs", [rootTree, destination, "-noappend", "-comp", "zstd", "-no-progress", "-quiet"])
+        {
+            Environment = epoch is { } e ? new Dictionary<string, string> { [BuildTime.Variable] = e.ToString(System.Globalization.CultureInfo.InvariantCulture) } : null,
+        };
+        var result = ProcessRunner.Run(spec, line => log.Message(LogImportance.Low, "[mksquashfs] " + line), cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            throw new DibException(DibCodes.OutputFailed, $"mksquashfs failed with exit code {result.ExitCode} writing {destination}.{ProcessRunner.FormatTail(result.Tail)}");
         }
     }
 }

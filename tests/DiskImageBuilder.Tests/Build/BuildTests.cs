@@ -287,7 +287,7 @@ public sealed class BuildTests
         using var p = ImageProject.Busybox("<PropertyGroup>\n    <ImageFormat>tar;floppy</ImageFormat>\n  </PropertyGroup>");
         var error = p.Build().Errors.ShouldHaveSingleItem();
         error.Code.ShouldBe("DIB0020");
-        error.Text.ShouldContain("Valid formats: qcow2, raw, vhd, vmdk, tar.");
+        error.Text.ShouldContain("Valid formats: qcow2, raw, vhd, vmdk, vhdx, vdi, qed, qcow, parallels, tar, tgz, squashfs, docker, oci.");
         error.File.ShouldBe(p.ProjectFile);
         error.LineNumber.ShouldBeGreaterThan(0);
     }

@@ -60,5 +60,22 @@ public sealed class DebianFactsTests
         int.Parse(File.ReadAllText(Path.Combine(tree, "etc/package-lists-in-finalise")).Trim(), System.Globalization.CultureInfo.InvariantCulture).ShouldBeGreaterThan(0);
         Directory.EnumerateFileSystemEntries(Path.Combine(tree, "var/lib/apt/lists")).ShouldBeEmpty("the package lists are not sealed into the image");
         File.ReadAllText(Path.Combine(tree, "etc/default/locale")).ShouldContain("LANG=C.UTF-8");
+
+        // The SBOM beside the image and in /etc/dib-manifests lists what dpkg-query lists in the image.
+        var listed = ImageProject.Sh($"dpkg-query --admindir='{tree}/var/lib/dpkg' -W -f '${{db:Status-Status}} ${{Package}} ${{Version}} ${{Architecture}}\\n'")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("installed ", StringComparison.Ordinal)).Select(l => l["installed ".Length..])
+            .Order(StringComparer.Ordinal).ToList();
+        listed.ShouldContain(l => l.StartsWith("hello ", StringComparison.Ordinal));
+        foreach (var sbom in new[] { p.OutputFile("spdx.json"), Path.Combine(tree, "etc/dib-manifests/sbom.spdx.json") })
+        {
+            using var spdx = System.Text.Json.JsonDocument.Parse(File.ReadAllText(sbom));
+            SpdxCheck.Problems(spdx.RootElement).ShouldBeEmpty();
+            spdx.RootElement.GetProperty("packages").EnumerateArray()
+                .Where(x => x.GetProperty("primaryPackagePurpose").GetString() == "LIBRARY")
+                .Select(x => $"{x.GetProperty("name").GetString()} {x.GetProperty("versionInfo").GetString()} {x.GetProperty("attributionTexts")[0].GetString()!["architecture: ".Length..]}")
+                .Order(StringComparer.Ordinal).ShouldBe(listed);
+        }
+
+        File.ReadAllText(p.OutputFile("cdx.json")).ShouldContain("\"pkg:deb/debian/hello@");
     }
 }

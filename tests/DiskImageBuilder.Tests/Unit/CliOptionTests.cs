@@ -133,9 +133,9 @@ public sealed class CliOptionTests
     [InlineData("DIB0023", "option '--offline' doesn't allow an argument", "--offline=1", "busybox-tree")]
     [InlineData("DIB0023", "option '--m' is ambiguous", "--m", "x", "busybox-tree")]
     [InlineData("DIB0023", "no elements given", "-x")]
-    [InlineData("DIB0024", "Image format 'vhdx' is not supported yet. This version writes: qcow2, raw, vhd, vmdk, tar.", "-t", "tar,vhdx", "busybox-tree")]
-    [InlineData("DIB0024", "Image format 'squashfs' is not supported yet", "-t", "squashfs", "busybox-tree")]
-    [InlineData("DIB0020", "Unknown image format 'floppy'. Valid formats: qcow2, raw, vhd, vmdk, tar.", "-t", "floppy", "busybox-tree")]
+    [InlineData("DIB0024", "qemu-img reads 'dmg' images but cannot write them. Disk formats written here: qcow2, raw, vhd, vmdk, vhdx, vdi, qed, qcow, parallels.", "-t", "tar,dmg", "busybox-tree")]
+    [InlineData("DIB0400", "Image format 'aci' (the App Container image of rkt) is deprecated in diskimage-builder", "-t", "tar,aci", "busybox-tree")]
+    [InlineData("DIB0020", "Unknown image format 'floppy'. Valid formats: qcow2, raw, vhd, vmdk, vhdx, vdi, qed, qcow, parallels, tar, tgz, squashfs, docker, oci.", "-t", "floppy", "busybox-tree")]
     [InlineData("DIB0021", "Unknown Architecture 'sparc'", "-a", "sparc", "busybox-tree")]
     [InlineData("DIB0021", "Invalid --image-size '2X'", "--image-size", "2X", "busybox-tree")]
     [InlineData("DIB0021", "Invalid --max-online-resize '-3'", "--max-online-resize", "-3", "busybox-tree")]
@@ -169,7 +169,7 @@ public sealed class CliOptionTests
         var help = CliHost.Create(Env(), "/tmp", "-h");
         help.ExitCode.ShouldBe(0);
         help.Out.ShouldContain("Usage: disk-image-create [OPTION]... ELEMENT...");
-        help.Out.ShouldContain("output formats: qcow2, raw, vhd, vmdk, tar");
+        help.Out.ShouldContain("output formats: qcow2, raw, vhd, vmdk, vhdx, vdi, qed, qcow, parallels, tar, tgz, squashfs, docker, oci");
         help.Out.ShouldContain("(default: qcow2)");
         var version = CliHost.Create(Env(), "/tmp", "--version");
         version.ExitCode.ShouldBe(0);

@@ -110,10 +110,10 @@ public sealed partial class DiagnosticCodeTests
     public void An_output_the_archiver_cannot_write_is_DIB0050_and_no_partial_file_stays()
     {
         using var dir = new TempDir();
-        var destination = dir.Combine("out", "image.tar");
         Directory.CreateDirectory(dir.Combine("out"));
-        var tar = Output.ImageFormats.Parse(["tar"], null).Single();
-        var d = Should.Throw<DibException>(() => Output.Outputs.Write(tar, dir.Combine("no-such-tree"), destination, new RecordingLog(), CancellationToken.None))
+        var request = new BuildRequest { ImageName = "image", Elements = [], OutputDirectory = dir.Combine("out"), WorkDirectory = dir.Combine("work") };
+        var tar = Output.ImageFormats.Parse(["tar"], null);
+        var d = Should.Throw<DibException>(() => Output.Outputs.WriteTreeFormats(request, tar, dir.Combine("no-such-tree"), dir.Combine("work"), new RecordingLog(), CancellationToken.None))
             .Diagnostics.ShouldHaveSingleItem();
         d.Code.ShouldBe("DIB0050");
         Directory.EnumerateFileSystemEntries(dir.Combine("out")).ShouldBeEmpty();

@@ -1,0 +1,73 @@
+using Shouldly;
+using Xunit;
+
+namespace DiskImageBuilder.Tests;
+
+/// <summary>SOURCE_DATE_EPOCH: the same image built twice, in two folders at two times, is the same bit for bit. Needs root.</summary>
+[Trait(Tier.Name, Tier.Build)]
+public sealed class ReproducibleTests
+{
+    // Not vhdx, vdi, vmdk, vhd: qemu-img gives each new file random identifiers (GUIDs, UUIDs, CIDs).
+    private const string Formats = "tar;tgz;squashfs;docker;oci;raw;qcow2";
+    private static readonly string[] Extensions = ["tar", "tgz", "squashfs", "docker.tar", "oci.tar", "raw", "qcow2", "spdx.json", "cdx.json"];
+
+    private static ImageProject Project()
+    {
+        // Every hook runs in both builds (no phase snapshots), and writes a file there and then.
+        var p = ImageProject.Busybox(
+            $"<PropertyGroup><ImageFormat>{Formats}</ImageFormat><DisablePhaseCache>true</DisablePhaseCache></PropertyGroup>",
+            """<Element Include="host-grub" /><Element Include="stamp" />""");
+        p.Write("elements/stamp/install.d/50-stamp", "#!/bin/sh\nset -eu\necho built > /etc/stamp\nmkdir -p /var/lib/stamp\n");
+        p.Environment["SOURCE_DATE_EPOCH"] = "1700000000";
+        return p;
+    }
+
+    private static Dictionary<string, string> Sums(ImageProject p) =>
+        Extensions.ToDictionary(e => e, e => ImageProject.Sh($"sha256sum '{p.OutputFile(e)}'").Split(' ')[0]);
+
+    [Fact]
+    public void Two_builds_in_two_folders_at_two_times_give_the_same_bytes_in_every_format()
+    {
+        using var first = Project();
+        using var second = Project();
+
+        var run = first.Build();
+        run.Succeeded.ShouldBeTrue(run.Output);
+        Thread.Sleep(1100); // another second for every file the second build writes
+        run = second.Build();
+        run.Succeeded.ShouldBeTrue(run.Output);
+
+        first.Dir.ShouldNotBe(second.Dir);
+        Sums(second).ShouldBe(Sums(first));
+        ImageProject.Sh($"TZ=UTC tar -tvf '{first.OutputFile("tar")}' ./etc/stamp").ShouldContain("2023-11-14 22:13", Case.Sensitive, "clamped to SOURCE_DATE_EPOCH");
+    }
+
+    [Fact]
+    public void ImageDeterministic_takes_the_time_of_the_project_s_last_commit_and_outside_git_is_DIB0403()
+    {
+        using var p = ImageProject.Busybox("<PropertyGroup><ImageDeterministic>true</ImageDeterministic></PropertyGroup>");
+
+        var error = p.Build().Errors.ShouldHaveSingleItem();
+        error.Code.ShouldBe("DIB0403");
+        error.File.ShouldBe(p.ProjectFile);
+
+        ImageProject.Sh($"cd '{p.Dir}' && git init -q && git add -A && GIT_COMMITTER_DATE=@1600000000 git -c user.name=t -c user.email=t@t commit -q -m image");
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        ImageProject.Sh($"TZ=UTC tar -tvf '{p.OutputFile("tar")}' ./etc/os-release").ShouldContain("2020-09-13 12:26", Case.Sensitive, "clamped to the commit's time");
+    }
+
+    [Fact]
+    public void A_SOURCE_DATE_EPOCH_that_is_no_number_is_DIB0402_before_any_work()
+    {
+        using var p = ImageProject.Busybox();
+        p.Environment["SOURCE_DATE_EPOCH"] = "yesterday";
+
+        var error = p.Build().Errors.ShouldHaveSingleItem();
+
+        error.Code.ShouldBe("DIB0402");
+        error.Text.ShouldContain("'yesterday'");
+        File.Exists(p.OutputFile()).ShouldBeFalse();
+    }
+}
