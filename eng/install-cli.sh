@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Puts disk-image-create, ramdisk-image-create and element-info on PATH as global .NET tools, from this checkout.
-# A .NET tool package carries one command, so there are three packages; this installs (or updates) them all.
+# Puts disk-image-create, ramdisk-image-create, disk-image-get-kernel and element-info on PATH as global .NET tools, from this checkout.
+# A .NET tool package carries one command, so there are four packages; this installs (or updates) them all.
 # Usage: eng/install-cli.sh [--tool-path DIR]   (default: global, ~/.dotnet/tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +20,7 @@ cat > "$config/nuget.config" <<XML
   </packageSources>
 </configuration>
 XML
-for tool in DiskImageBuilder.Cli DiskImageBuilder.Cli.ElementInfo DiskImageBuilder.Cli.Ramdisk; do
+for tool in DiskImageBuilder.Cli DiskImageBuilder.Cli.ElementInfo DiskImageBuilder.Cli.Ramdisk DiskImageBuilder.Cli.GetKernel; do
   dotnet tool uninstall "${where[@]}" "$tool" >/dev/null 2>&1 || true
   (cd "$config" && dotnet tool install "${where[@]}" --configfile "$config/nuget.config" "$tool" --prerelease)
 done

@@ -18,11 +18,14 @@ internal sealed class ConsoleLog : IBuildLog, IDisposable
         }
     }
 
+    /// <summary>Detailed (low importance) messages on stdout too (disk-image-get-kernel -x).</summary>
+    public bool ShowDetail { get; init; }
+
     public void Message(LogImportance importance, string message)
     {
         lock (_gate)
         {
-            if (importance != LogImportance.Low)
+            if (importance != LogImportance.Low || ShowDetail)
             {
                 _context.Out.WriteLine(message);
             }

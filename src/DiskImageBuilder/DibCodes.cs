@@ -102,6 +102,7 @@ public static class DibCodes
     public const string InvalidImageType = "DIB0501";
     public const string RamdiskBinaryMissing = "DIB0502";
     public const string BadRamdiskPart = "DIB0503";
+    public const string GetKernelFailed = "DIB0504";
 
     public const string InvalidImagePath = "DIB0300";
     public const string ImagePathCollision = "DIB0301";

@@ -7,13 +7,13 @@ using Xunit;
 
 namespace DiskImageBuilder.Tests;
 
-/// <summary>The README's install line, into a private tool path: the three commands installed and runnable.</summary>
+/// <summary>The README's install line, into a private tool path: the four commands installed and runnable.</summary>
 [Collection("Heavy")]
 [Trait(Tier.Name, Tier.Heavy)]
 public sealed class CliInstallTests
 {
     [Fact]
-    public void Install_script_puts_the_three_commands_in_place()
+    public void Install_script_puts_the_four_commands_in_place()
     {
         using var tools = new TempDir();
 
@@ -25,5 +25,6 @@ public sealed class CliInstallTests
         ImageProject.Sh($"'{tools.Path}/ramdisk-image-create' --version").ShouldStartWith("ramdisk-image-create ");
         ImageProject.Sh($"'{tools.Path}/ramdisk-image-create' --help").ShouldContain("Usage: ramdisk-image-create [OPTION]... ELEMENT...");
         ImageProject.Sh($"'{tools.Path}/element-info' --list").ShouldContain("ramdisk-base");
+        ImageProject.Sh($"'{tools.Path}/disk-image-get-kernel' --help").ShouldContain("Usage: disk-image-get-kernel -i IMAGE");
     }
 }

@@ -11,6 +11,9 @@ internal static class CliHost
     public static CliRun ElementInfo(IReadOnlyDictionary<string, string> env, params string[] args) =>
         Invoke(Cli.ElementInfo.Name, Cli.ElementInfo.Run, env, Path.GetTempPath(), args);
 
+    public static CliRun GetKernel(string cwd, params string[] args) =>
+        Invoke(DiskImageGetKernel.Name, DiskImageGetKernel.Run, new Dictionary<string, string>(), cwd, args);
+
     public static CliRun Ramdisk(IReadOnlyDictionary<string, string> env, string cwd, params string[] args) =>
         Invoke(DiskImageCreate.RamdiskName, DiskImageCreate.RunRamdisk, env, cwd, args);
 

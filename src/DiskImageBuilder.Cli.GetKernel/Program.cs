@@ -1,0 +1,6 @@
+namespace DiskImageBuilder.Cli;
+
+internal static class Program
+{
+    public static int Main(string[] args) => ConsoleHost.Run(DiskImageGetKernel.Name, DiskImageGetKernel.Run, args);
+}
