@@ -32,8 +32,26 @@ internal static class BuildTime
         Epoch(request) is { } seconds ? DateTimeOffset.FromUnixTimeSeconds(seconds) : DateTimeOffset.UtcNow;
 
     /// <summary>Every entry of the tree modified after the epoch gets the epoch as its time (links themselves, not their targets).</summary>
+    /// <summary>
+    /// Files that record when and in what order a build ran rather than what it installed: the
+    /// package managers' logs and ldconfig's cache of file times (ldconfig makes it again). They
+    /// differ between any two builds, so a reproducible image leaves them out (as mmdebstrap does
+    /// with SOURCE_DATE_EPOCH).
+    /// </summary>
+    public static readonly IReadOnlyList<string> VolatileFiles =
+    [
+        "var/log/dpkg.log", "var/log/alternatives.log", "var/log/apt/history.log", "var/log/apt/term.log",
+        "var/log/apt/eipp.log.xz", "var/cache/ldconfig/aux-cache",
+    ];
+
+    /// <summary>Removes <see cref="VolatileFiles"/>, then clamps every time in the tree to the epoch.</summary>
     public static void ClampTree(string tree, long epoch, CancellationToken cancellationToken)
     {
+        foreach (var file in VolatileFiles.Select(f => Path.Combine(tree, f)).Where(f => File.Exists(f) && new FileInfo(f).LinkTarget is null))
+        {
+            File.Delete(file);
+        }
+
         var at = "@" + epoch.ToString(CultureInfo.InvariantCulture);
         ProcessRunner.RunChecked(new ProcessSpec("find", [tree, "-xdev", "-newermt", at, "-exec", "touch", "-h", "-d", at, "{}", "+"]), null, cancellationToken);
     }

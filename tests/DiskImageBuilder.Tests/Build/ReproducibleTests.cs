@@ -17,7 +17,16 @@ public sealed class ReproducibleTests
         var p = ImageProject.Busybox(
             $"<PropertyGroup><ImageFormat>{Formats}</ImageFormat><DisablePhaseCache>true</DisablePhaseCache></PropertyGroup>",
             """<Element Include="host-grub" /><Element Include="stamp" />""");
-        p.Write("elements/stamp/install.d/50-stamp", "#!/bin/sh\nset -eu\necho built > /etc/stamp\nmkdir -p /var/lib/stamp\n");
+        // Logs of when things ran, as dpkg, apt and ldconfig leave them: different in every build.
+        p.Write("elements/stamp/install.d/50-stamp", """
+            #!/bin/sh
+            set -eu
+            echo built > /etc/stamp
+            mkdir -p /var/lib/stamp /var/log/apt /var/cache/ldconfig
+            date +%s%N > /var/log/dpkg.log
+            date +%s%N > /var/log/apt/history.log
+            date +%s%N > /var/cache/ldconfig/aux-cache
+            """ + "\n");
         p.Environment["SOURCE_DATE_EPOCH"] = "1700000000";
         return p;
     }
@@ -40,6 +49,10 @@ public sealed class ReproducibleTests
         first.Dir.ShouldNotBe(second.Dir);
         Sums(second).ShouldBe(Sums(first));
         ImageProject.Sh($"TZ=UTC tar -tvf '{first.OutputFile("tar")}' ./etc/stamp").ShouldContain("2023-11-14 22:13", Case.Sensitive, "clamped to SOURCE_DATE_EPOCH");
+        var files = ImageProject.Sh($"tar -tf '{first.OutputFile("tar")}'");
+        files.ShouldNotContain("./var/log/dpkg.log", customMessage: "build logs are left out of a reproducible image");
+        files.ShouldNotContain("./var/cache/ldconfig/aux-cache");
+        files.ShouldContain("./var/log/apt/");
     }
 
     [Fact]
