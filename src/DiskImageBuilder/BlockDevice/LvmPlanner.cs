@@ -249,30 +249,7 @@ internal static partial class LvmPlanner
     }
 
     /// <summary>DIB's absolute size units (the same table as its partitions), or null if it is not one.</summary>
-    private static long? DibSize(string spec)
-    {
-        var m = DibSizeSpec().Match(spec.Trim());
-        if (!m.Success)
-        {
-            return null;
-        }
-
-        long? factor = m.Groups[2].Value switch
-        {
-            "TiB" => 1L << 40,
-            "GiB" => 1L << 30,
-            "MiB" => 1L << 20,
-            "KiB" => 1L << 10,
-            "TB" or "T" => 1_000_000_000_000,
-            "GB" or "G" => 1_000_000_000,
-            "MB" or "M" => 1_000_000,
-            "KB" or "K" => 1_000,
-            "B" or "" => 1,
-            _ => null,
-        };
-        var number = m.Groups[1].Value.Length == 0 ? 1m : decimal.TryParse(m.Groups[1].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n) ? n : -1m;
-        return factor is null || number < 0 ? null : (long)(number * factor.Value);
-    }
+    private static long? DibSize(string spec) => LayoutSize.TryParse(spec, relative: false)?.Bytes;
 
     /// <summary>vgcreate's -s/--physicalextentsize (LVM's units: binary whatever the case, MiB when none), else 4 MiB.</summary>
     private static long ExtentSize(LvmVolumeGroupConfig vg, SourceLocation? at)
@@ -363,9 +340,6 @@ internal static partial class LvmPlanner
     private static DibException Unsupported(string message, SourceLocation? at) => new(DibCodes.LvmUnsupported, message, at);
 
     private static DibException BadSize(string message, SourceLocation? at) => new(DibCodes.LvmSizeInvalid, message, at);
-
-    [GeneratedRegex(@"^([\d\.]*) ?([a-zA-Z0-9_]*)$")]
-    private static partial Regex DibSizeSpec();
 
     [GeneratedRegex(@"^(\d+(?:\.\d+)?)([bBsSkKmMgG]?)$")]
     private static partial Regex LvmSizeSpec();
