@@ -59,7 +59,7 @@ public static class ImageBuilder
         HostTools.Check(HostTools.Engine.Concat(elements.Elements.SelectMany(e => e.HostTools())).Concat(layout is null
             ? BlockDevice.DiskImage.HostTools(formats, request.BootMode, request.RootFileSystem)
             : BlockDevice.DiskImage.HostTools(formats, BootModes.Bios, FileSystems.Ext4).Concat(formats.Any(f => f.IsDisk) ? LayoutDisk.HostTools(layout) : [])).Concat(Outputs.HostTools(formats)));
-        BlockDevice.DiskLimits.Check(request, formats, Where(request));
+        BlockDevice.DiskLimits.Check(request, formats, Where(request), layout is { Tables.Count: > 0 } ? layout.Tables[0].Label : null);
 
         // Before the work directory is touched: a second build of this image would delete the first's tree.
         using var imageLock = ImageLock.Take(request, log, cancellationToken);

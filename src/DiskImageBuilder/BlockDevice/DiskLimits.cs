@@ -16,14 +16,15 @@ internal static class DiskLimits
     /// <summary>ext4 as mke2fs makes it here (4 KiB blocks, 64bit): 2^48 blocks.</summary>
     public const long Ext4 = 1L << 60;
 
-    public static void Check(BuildRequest request, IReadOnlyList<ImageFormat> formats, SourceLocation? where)
+    /// <param name="table">The partition table of a block-device configuration; null: the BootMode layout's.</param>
+    public static void Check(BuildRequest request, IReadOnlyList<ImageFormat> formats, SourceLocation? where, PartitionTableType? table = null)
     {
         if (request.ImageSize is not { } size || !formats.Any(f => f.IsDisk))
         {
             return;
         }
 
-        var table = BootModes.NeedsEfi(request.BootMode) ? PartitionTableType.Gpt : PartitionTableType.Mbr;
+        table ??= BootModes.NeedsEfi(request.BootMode) ? PartitionTableType.Gpt : PartitionTableType.Mbr;
         if (table == PartitionTableType.Mbr && size > Mbr)
         {
             throw new DibException(

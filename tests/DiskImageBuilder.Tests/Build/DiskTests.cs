@@ -290,10 +290,36 @@ public sealed class DiskTests
         e.File.ShouldBe(p.ProjectFile);
     }
 
+    private const string GptBiosLayout = """
+
+        - local_loop: {name: image0}
+        - partitioning:
+            base: image0
+            label: gpt
+            partitions:
+              - {name: BSP, type: EF02, size: 1MiB}
+              - {name: root, size: 100%, mkfs: {type: ext4, mount: {mount_point: /, fstab: {}}}}
+
+        """;
+
+    private const string MbrLayout = """
+
+        - local_loop: {name: image0}
+        - partitioning:
+            base: image0
+            label: mbr
+            partitions:
+              - {name: root, flags: [boot, primary], size: 100%, mkfs: {type: ext4, mount: {mount_point: /, fstab: {}}}}
+
+        """;
+
     [Theory]
     [InlineData("<BootMode>bios</BootMode><ImageSize>3T</ImageSize>", "DIB0048", "MBR partition table can address (2 TiB)")]
     [InlineData("<BootMode>uefi</BootMode><ImageSize>2000000T</ImageSize>", "DIB0048", "ext4 root filesystem can be (1 EiB)")]
     [InlineData("<BootMode>uefi</BootMode><ImageSize>100T</ImageSize>", "DIB0049", "cannot hold a disk file that large (Specified file length was too large")]
+    // A configured layout's own table counts: GPT with only a BIOS boot partition is no MBR disk (past 2 TiB the host's limit is what fails).
+    [InlineData("<ImageSize>100T</ImageSize><BlockDeviceConfig>" + GptBiosLayout + "</BlockDeviceConfig>", "DIB0049", "cannot hold a disk file that large")]
+    [InlineData("<ImageSize>3T</ImageSize><BlockDeviceConfig>" + MbrLayout + "</BlockDeviceConfig>", "DIB0048", "MBR partition table can address (2 TiB)")]
     public void An_ImageSize_beyond_the_partition_tables_the_filesystems_or_the_hosts_limit_is_a_coded_error_before_any_phase(string properties, string code, string says)
     {
         // The host's limit: this machine builds on ext4, which holds files up to 16 TiB.
