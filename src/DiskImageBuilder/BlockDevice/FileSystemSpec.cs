@@ -5,4 +5,8 @@ namespace DiskImageBuilder.BlockDevice;
 /// (DIB: the entry's name when not given; vfat's upper-cased by the maker), the UUID (DIB: random
 /// when not given; give a stable one for reproducible images) and extra mkfs options ("opts").
 /// </summary>
-internal sealed record FileSystemSpec(string Type, string Label, Guid Uuid, string? Options = null);
+internal sealed record FileSystemSpec(string Type, string Label, Guid Uuid, string? Options = null)
+{
+    /// <summary>SOURCE_DATE_EPOCH: ext2/3/4 are made with every time pinned to it (<see cref="Ext4Times"/>).</summary>
+    public long? Epoch { get; init; }
+}

@@ -115,6 +115,12 @@ internal static class LayoutDisk
         }
 
         var contents = Split(config, tree, work, cancellationToken);
+        if (BuildTime.Epoch(request) is { } epoch)
+        {
+            // The split emptied the mount point folders just now.
+            BuildTime.ClampTree(tree, epoch, cancellationToken);
+        }
+
         var usage = config.FileSystems.ToDictionary(f => f.Name, f => contents.TryGetValue(f.Name, out var c) ? (c.Bytes, c.Inodes) : (0L, 0L), StringComparer.Ordinal);
         var plan = Fit(request, config, usage, minimumSize);
         var allowMemory = request.Environment.GetValueOrDefault("DIB_NO_TMPFS") != "1";
@@ -131,7 +137,7 @@ internal static class LayoutDisk
         foreach (var fs in config.FileSystems)
         {
             var extents = plan.Regions[fs.Base];
-            var spec = new FileSystemSpec(fs.Type, fs.Label, fs.Uuid ?? StableGuid.From($"{request.ImageName}/{fs.Label}/filesystem"), fs.Options);
+            var spec = new FileSystemSpec(fs.Type, fs.Label, fs.Uuid ?? StableGuid.From($"{request.ImageName}/{fs.Label}/filesystem"), fs.Options) { Epoch = BuildTime.Epoch(request) };
             FileSystemMaker.Make(spec, contents.GetValueOrDefault(fs.Name), disk.Path, extents, Path.Combine(work, "mkfs"), log, cancellationToken);
             log.Message(LogImportance.Normal, string.Create(CultureInfo.InvariantCulture, $"DiskImageBuilder: {fs.Type} '{fs.Label}' ({fs.Name}) {Size(extents) / FileSystems.MiB} MiB at {extents[0].Offset} for {usage[fs.Name].Item1 / FileSystems.MiB} MiB of files"));
         }

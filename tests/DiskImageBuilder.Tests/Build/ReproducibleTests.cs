@@ -56,6 +56,39 @@ public sealed class ReproducibleTests
     }
 
     [Fact]
+    public void A_configured_layout_with_a_separate_var_is_the_same_bit_for_bit_in_two_builds()
+    {
+        const string layout = """
+
+            - local_loop: {name: image0}
+            - partitioning:
+                base: image0
+                label: mbr
+                partitions:
+                  - {name: root, flags: [boot, primary], size: 60%, mkfs: {type: ext4, label: root, mount: {mount_point: /, fstab: {}}}}
+                  - {name: var, size: 100%, mkfs: {type: ext3, label: var, mount: {mount_point: /var, fstab: {}}}}
+
+            """;
+        ImageProject Layout()
+        {
+            var p = Project();
+            File.WriteAllText(p.ProjectFile, File.ReadAllText(p.ProjectFile)
+                .Replace($"<ImageFormat>{Formats}</ImageFormat>", $"<ImageFormat>raw</ImageFormat><BlockDeviceConfig>{layout}</BlockDeviceConfig>", StringComparison.Ordinal));
+            return p;
+        }
+
+        using var first = Layout();
+        using var second = Layout();
+        var run = first.Build();
+        run.Succeeded.ShouldBeTrue(run.Output);
+        Thread.Sleep(1100);
+        run = second.Build();
+        run.Succeeded.ShouldBeTrue(run.Output);
+        run.Messages.ShouldContain(m => m.Contains("ext3 'var'", StringComparison.Ordinal), "the layout made /var");
+        ImageProject.Sh($"sha256sum < '{second.OutputFile("raw")}'").ShouldBe(ImageProject.Sh($"sha256sum < '{first.OutputFile("raw")}'"));
+    }
+
+    [Fact]
     public void ImageDeterministic_takes_the_time_of_the_project_s_last_commit_and_outside_git_is_DIB0403()
     {
         using var p = ImageProject.Busybox("<PropertyGroup><ImageDeterministic>true</ImageDeterministic></PropertyGroup>");
