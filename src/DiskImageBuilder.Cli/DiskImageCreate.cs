@@ -201,7 +201,7 @@ public static class DiskImageCreate
             WorkingDirectory = context.CurrentDirectory,
             HookImageName = imageName,
             Arguments = [.. args],
-            WorkDirectory = Path.Combine(Path.GetTempPath(), $"dib_build.{Guid.NewGuid():N}"[..18]),
+            WorkDirectory = Outputs.ScratchDirectoryFor(outputPath),
             Elements = [.. elements.Select(e => new ElementRequest(e))],
             ElementsPath = RequestValues.SearchPath([], context.Variable("ELEMENTS_PATH"), context.ElementsLibrary),
             Formats = [.. formats.Select(f => f.Name)],

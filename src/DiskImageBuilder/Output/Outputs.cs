@@ -10,6 +10,15 @@ public static class Outputs
         Path.Combine(Path.GetFullPath(request.OutputDirectory), format is null ? request.ImageName : $"{request.ImageName}.{format.Extension}");
 
     /// <summary>
+    /// The CLI's work directory, $TMPDIR/dib_build.HASH (DIB's prefix), named by the output path as
+    /// the SDK's is by its project (obj/): a build killed outright (kill -9, a CI job's end) cannot
+    /// remove its tree, and the next build of the same image does, under the image lock. A random
+    /// name would stay behind for ever.
+    /// </summary>
+    public static string ScratchDirectoryFor(string outputPath) =>
+        Path.Combine(Path.GetTempPath(), "dib_build." + Fingerprint.Of(Path.GetFullPath(outputPath))[..8]);
+
+    /// <summary>
     /// Every file named IMAGE_NAME.* beside the image, or inside such a folder: what hooks write
     /// next to $IMAGE_NAME (manifests' IMAGE_NAME.d/, baremetal's IMAGE_NAME.vmlinuz) besides the
     /// images themselves. They are outputs of the build, so a clean removes them.

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using DiskImageBuilder.Host;
+using DiskImageBuilder.Output;
 using DiskImageBuilder.Request;
 using Shouldly;
 using Xunit;
@@ -40,6 +41,35 @@ public sealed partial class CliBuildTests
         var tree = ImageProject.ExtractTar(t.Combine("out", "web.tar"), t.Combine("tree"));
         File.ReadAllText(Path.Combine(tree, "etc/probe")).Trim().ShouldBe("out/web passed");
         HostFiles.MountsUnder(t.Path).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void The_tree_a_killed_build_left_is_removed_by_the_next_build_of_the_same_image()
+    {
+        using var t = new TempDir();
+        var work = Outputs.ScratchDirectoryFor(t.Combine("web"));
+        work.ShouldStartWith(Path.Combine(Path.GetTempPath(), "dib_build."));
+        Outputs.ScratchDirectoryFor(t.Combine("web")).ShouldBe(work, "named by the output");
+        Outputs.ScratchDirectoryFor(t.Combine("other")).ShouldNotBe(work);
+
+        // What kill -9 of disk-image-create leaves: its work directory, with a tree in it.
+        Directory.CreateDirectory(Path.Combine(work, "root", "etc"));
+        File.WriteAllText(Path.Combine(work, "root", "etc", "left-by-a-killed-build"), "x");
+        try
+        {
+            var run = CliHost.Create(Env(t), t.Path, "-n", "-t", "tar", "-o", "web", "busybox-tree");
+
+            run.ExitCode.ShouldBe(0, run.ToString());
+            Directory.Exists(work).ShouldBeFalse("the build removed the old tree before its own and its own after it");
+            ImageProject.Sh($"tar -tf '{t.Combine("web.tar")}'").ShouldNotContain("left-by-a-killed-build");
+        }
+        finally
+        {
+            if (Directory.Exists(work))
+            {
+                HostFiles.RemoveTree(work);
+            }
+        }
     }
 
     [Fact]
