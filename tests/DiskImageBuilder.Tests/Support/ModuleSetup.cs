@@ -14,5 +14,7 @@ internal static class ModuleSetup
         {
             MSBuildLocator.RegisterDefaults();
         }
+
+        TempDir.RemoveLeftovers();
     }
 }

@@ -8,7 +8,33 @@ namespace DiskImageBuilder.Tests;
 /// <summary>A temporary directory, deleted with everything in it.</summary>
 public sealed class TempDir : IDisposable
 {
-    public TempDir() => Path = Directory.CreateTempSubdirectory("dib-test-").FullName;
+    /// <summary>Named by the test process (dib-test-PID-…), so a later run can tell a dead run's folder from a live one's.</summary>
+    private static readonly string Prefix = $"dib-test-{Environment.ProcessId}-";
+
+    public TempDir() => Path = Directory.CreateTempSubdirectory(Prefix).FullName;
+
+    /// <summary>
+    /// Removes the folders of test runs whose process is gone (killed, so Dispose never ran); a
+    /// folder with something still mounted in it stays, and says why on the console.
+    /// </summary>
+    internal static void RemoveLeftovers()
+    {
+        foreach (var dir in Directory.EnumerateDirectories(System.IO.Path.GetTempPath(), "dib-test-*-*"))
+        {
+            var pid = System.IO.Path.GetFileName(dir).Split('-')[2];
+            if (int.TryParse(pid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) && !Directory.Exists($"/proc/{id}"))
+            {
+                try
+                {
+                    HostFiles.RemoveTree(dir);
+                }
+                catch (DibException e)
+                {
+                    Console.Error.WriteLine($"Left {dir}: {e.Message}");
+                }
+            }
+        }
+    }
 
     public string Path { get; }
 
