@@ -111,8 +111,19 @@ public static class ImageBuilder
             // DIB's DIB_IMAGE_SIZE from block-device.d on: the disk's size in KiB, fixed from the tree
             // as post-install.d left it; the disk is made at least that large.
             long? diskSize = null;
-            void DiskSize(Phase phase, CancellationToken token)
+            void BeforePhase(Phase phase, CancellationToken token)
             {
+                // Where DIB checks a ramdisk's programs: after install.d, before post-install.d builds it.
+                if (phase == Phase.PostInstall && request.RamdiskElement is not null)
+                {
+                    Ramdisk.CheckTree(elements.Elements, tree);
+                }
+
+                if (phase != Phase.BlockDevice && phase != Phase.Finalise && phase != Phase.Cleanup)
+                {
+                    return;
+                }
+
                 // DIB writes fstab from the configuration once the block device exists, before finalise.d,
                 // whose hooks may then edit it; a phase restored from the cache already holds it.
                 if (layout is not null && phase == Phase.Finalise && formats.Any(f => f.IsDisk))
@@ -127,15 +138,7 @@ public static class ImageBuilder
                 }
             }
 
-            void BeforePostInstall()
-            {
-                if (request.RamdiskElement is not null)
-                {
-                    Ramdisk.CheckTree(elements.Elements, tree);
-                }
-            }
-
-            var steps = Steps(runner, tree, breaks, content, DiskSize, BeforePostInstall);
+            var steps = Steps(runner, tree, breaks, content, BeforePhase);
             try
             {
                 for (var i = 0; i < (cache?.Restored ?? 0); i++)
@@ -248,22 +251,12 @@ public static class ImageBuilder
 
     /// <param name="root">The tree as the engine reaches it.</param>
     /// <param name="content">The generated script installing ImageFile items and apps, if any.</param>
-    /// <param name="diskPhases">Runs before each phase from block-device.d on.</param>
-    /// <param name="beforePostInstall">Runs before post-install.d (the ramdisk's checks of the tree).</param>
-    private static List<Step> Steps(PhaseRunner runner, string root, BreakPoints breaks, string? content, Action<Phase, CancellationToken> diskPhases, Action beforePostInstall)
+    /// <param name="beforePhase">Runs before each phase (the ramdisk's checks, the disk's size and fstab).</param>
+    private static List<Step> Steps(PhaseRunner runner, string root, BreakPoints breaks, string? content, Action<Phase, CancellationToken> beforePhase)
     {
         Step Run(Phase phase, bool network = false) => new(phase.Name, cancellationToken =>
         {
-            if (phase == Phase.PostInstall)
-            {
-                beforePostInstall();
-            }
-
-            if (phase == Phase.BlockDevice || phase == Phase.Finalise || phase == Phase.Cleanup)
-            {
-                diskPhases(phase, cancellationToken);
-            }
-
+            beforePhase(phase, cancellationToken);
             breaks.Before(phase, cancellationToken);
 
             // Per phase, so no snapshot ever holds the host's resolv.conf.
