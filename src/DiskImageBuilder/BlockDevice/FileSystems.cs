@@ -35,9 +35,11 @@ public static class FileSystems
     public static (long Bytes, long Inodes) Usage(string tree, CancellationToken cancellationToken)
     {
         static long Number(string text) => long.Parse(text.Split('\t', ' ')[0], System.Globalization.CultureInfo.InvariantCulture);
-        // Side by side: each is a walk of the whole tree.
+        // Side by side: each is a walk of the whole tree. Not -x: mke2fs -d and cp take every file,
+        // and in an overlay whose layers sit on another filesystem than its folders, -x counted
+        // the folders alone.
         var results = new ProcessResult[2];
-        DedicatedThreads.ForEach(2, i => results[i] = ProcessRunner.RunChecked(new ProcessSpec("du", ["-sx", i == 0 ? "--block-size=1" : "--inodes", tree]), null, cancellationToken));
+        DedicatedThreads.ForEach(2, i => results[i] = ProcessRunner.RunChecked(new ProcessSpec("du", ["-s", i == 0 ? "--block-size=1" : "--inodes", tree]), null, cancellationToken));
         return (Number(results[0].Tail[^1]), Number(results[1].Tail[^1]));
     }
 
@@ -50,7 +52,11 @@ public static class FileSystems
     {
         if (fsType == Xfs)
         {
-            return Math.Max(XfsMinimum, RequiredRootSize(usedBytes, inodes));
+            // 512-byte inodes, a 64 MiB log (mkfs.xfs's default from 300 MiB on) and the per-AG
+            // btree reservations (reflink, finobt) that df never shows as free.
+            var xfs = (usedBytes * 11 / 10) + (inodes * 512) + (64 * MiB) + (128 * MiB);
+            xfs = xfs * 100 / 97;
+            return Math.Max(XfsMinimum, (xfs + MiB - 1) / MiB * MiB);
         }
 
         var bytes = (usedBytes * 11 / 10) + (inodes * 256) + (128 * MiB);
@@ -131,7 +137,12 @@ public static class FileSystems
                 "--mount", "--pid", "--fork", "--kill-child", "--propagation", "private", "--",
                 "sh", "-c", "set -e; mount -o loop \"$1\" \"$2\"; cp -a \"$3\"/. \"$2\"/; umount \"$2\"", "dib-xfs", image, mountPoint, tree]),
             log,
-            cancellationToken);
+            cancellationToken,
+            result => result.Tail.Any(l => l.Contains("No space left on device", StringComparison.Ordinal))
+                ? new DibException(
+                    DibCodes.FileSystemFailed,
+                    $"The xfs filesystem '{label}' of {size / MiB} MiB could not hold its tree ({Usage(tree, cancellationToken).Bytes / MiB} MiB measured).{ProcessRunner.FormatTail(result.Tail)}")
+                : null);
     }
 
     /// <summary>A FAT filesystem (the EFI system partition) filled from a folder with mtools.</summary>
@@ -178,12 +189,13 @@ public static class FileSystems
     public static IReadOnlyList<string> SplitOptions(string? options) =>
         (options ?? string.Empty).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
 
-    internal static void Run(ProcessSpec spec, IBuildLog log, CancellationToken cancellationToken)
+    /// <param name="explain">A clearer error for a failure it recognises, else null.</param>
+    internal static void Run(ProcessSpec spec, IBuildLog log, CancellationToken cancellationToken, Func<ProcessResult, DibException?>? explain = null)
     {
         var result = ProcessRunner.Run(spec, line => log.Message(LogImportance.Low, $"[{spec.FileName}] {line}"), cancellationToken);
         if (result.ExitCode != 0)
         {
-            throw new DibException(
+            throw explain?.Invoke(result) ?? new DibException(
                 DibCodes.FileSystemFailed,
                 $"{spec.FileName} failed with exit code {result.ExitCode} ({string.Join(' ', spec.Arguments)}).{ProcessRunner.FormatTail(result.Tail)}");
         }

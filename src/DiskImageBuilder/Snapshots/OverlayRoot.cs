@@ -128,7 +128,7 @@ internal sealed class OverlayRoot : IDisposable
 
         var groups = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         ProcessRunner.RunChecked(
-            new ProcessSpec("find", [HostView, "-xdev", "-type", "f", "-links", "+1", "-printf", "%i\\t%P\\n"]),
+            new ProcessSpec("find", [HostView, "-xdev", "-type", "f", "-links", "+1", "-printf", "%D:%i\\t%P\\n"]),
             line =>
             {
                 var tab = line.IndexOf('\t', StringComparison.Ordinal);

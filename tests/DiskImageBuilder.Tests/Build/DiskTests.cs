@@ -227,6 +227,39 @@ public sealed class DiskTests
         p.MountsUnderProject().ShouldBeEmpty();
     }
 
+    [Theory]
+    [InlineData("xfs")]
+    [InlineData("ext4")]
+    public void A_disk_restored_from_snapshots_on_another_filesystem_than_the_work_folder_is_sized_for_its_whole_tree(string fsType)
+    {
+        // The image cache on a filesystem of its own (a tmpfs here), the project in /tmp: the
+        // restored tree is an overlay of layers from another filesystem than the outputs', and
+        // its size must still be that of every file (du -x of such an overlay counts folders only).
+        using var p = ImageProject.Busybox(
+            $"<PropertyGroup><ImageFormat>raw</ImageFormat><RootFileSystem>{fsType}</RootFileSystem></PropertyGroup>",
+            """<Element Include="host-grub" /><Element Include="filler" />""");
+        p.Write("elements/filler/install.d/50-filler", "#!/bin/sh\nhead -c 330000000 /dev/urandom > /filler\n");
+        var cache = p.Combine("cache");
+        Directory.CreateDirectory(cache);
+        ImageProject.Sh($"mount -t tmpfs dib-test-cache '{cache}'");
+        try
+        {
+            p.Build().Succeeded.ShouldBeTrue();
+            Directory.Delete(p.Combine("obj"), recursive: true);
+            Directory.Delete(p.Combine("bin"), recursive: true);
+
+            var run = p.Build();
+
+            run.Succeeded.ShouldBeTrue(run.Output);
+            run.Messages.ShouldContain(m => m.Contains("every phase restored", StringComparison.Ordinal));
+            new FileInfo(p.OutputFile("raw")).Length.ShouldBeGreaterThan(330_000_000L);
+        }
+        finally
+        {
+            ImageProject.Sh($"umount '{cache}'");
+        }
+    }
+
     [Fact]
     public void Default_format_is_qcow2()
     {

@@ -97,6 +97,23 @@ public sealed class FileSystemMakerTests
     }
 
     [Fact]
+    public void Xfs_through_a_private_mount_too_small_for_its_tree_says_so_with_the_measured_size()
+    {
+        using var dir = new TempDir();
+        var tree = Tree(dir, protofileSafe: false);
+        ImageProject.Sh($"head -c 330000000 /dev/urandom > '{tree.Directory}/big'");
+        var disk = Disk(dir, Offset + FileSystems.XfsMinimum);
+
+        var d = Should.Throw<DibException>(() => FileSystemMaker.Make(new FileSystemSpec("xfs", "xfs-small", Uuid), tree, disk, [new DiskExtent(Offset, FileSystems.XfsMinimum)], dir.Combine("work"), new RecordingLog(), CancellationToken.None))
+            .Diagnostics.ShouldHaveSingleItem();
+
+        d.Code.ShouldBe("DIB0210");
+        d.Message.ShouldMatch(@"of 300 MiB could not hold its tree \(31\d MiB measured\)");
+        d.Message.ShouldContain("No space left on device");
+        File.ReadAllText("/proc/self/mountinfo").ShouldNotContain(dir.Path);
+    }
+
+    [Fact]
     public void The_protofile_says_why_a_tree_cannot_be_one()
     {
         using var dir = new TempDir();
