@@ -43,10 +43,7 @@ public static class ImageBuilder
         var repository = new ElementRepository(request.ElementsPath);
         var elements = ResolveElements(repository, request);
         // A block-device configuration, when given, is the layout: checked here, before any work.
-        var layout = LayoutDisk.Load(request, elements.Elements);
-        request = layout is null
-            ? request with { BootMode = BlockDevice.BlockDeviceChoice.Choose(request.BootMode, request.Architecture, elements, Where(request)) }
-            : request with { BootMode = LayoutDisk.BootMode(layout), RootLabel = layout.Root.Label, RootFileSystem = layout.Root.Type };
+        (request, var layout, _) = BlockDevice.BlockDeviceChoice.Resolve(request, elements, Where(request));
         log.Message(LogImportance.Normal, $"DiskImageBuilder: elements: {string.Join(' ', elements.Names)}");
 
         HookChecks.Check(elements.Elements);
