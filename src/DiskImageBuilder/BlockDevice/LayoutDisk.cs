@@ -15,7 +15,7 @@ namespace DiskImageBuilder.BlockDevice;
 /// </summary>
 internal static class LayoutDisk
 {
-    /// <summary>The image's configuration, when one is given (<see cref="BlockDeviceConfigSource"/>); null for the BootMode layouts.</summary>
+    /// <summary>The image's configuration, when one is given (<see cref="BlockDeviceConfigSource"/>); null: the BootMode layout (<see cref="BootModes.Config"/>).</summary>
     public static BlockDeviceConfig? Load(BuildRequest request, IEnumerable<Element> elements) =>
         BlockDeviceConfigSource.Find(request, elements) is { } found
             ? BlockDeviceConfigParser.Parse(found.Yaml, found.Source, new RootDefaults(request.RootFileSystem, string.IsNullOrWhiteSpace(request.RootLabel) ? null : request.RootLabel, request.MkfsOptions))
