@@ -45,7 +45,8 @@ public static class ImageBuilder
         // A block-device configuration, when given, is the layout: checked here, before any work.
         (request, var configured, _) = BlockDevice.BlockDeviceChoice.Resolve(request, elements, Where(request));
         // Without a configuration, the BootMode's own layout, in the same model and assembled the same way.
-        var layout = configured ?? BootModes.Config(request.BootMode, new RootDefaults(request.RootFileSystem, string.IsNullOrWhiteSpace(request.RootLabel) ? null : request.RootLabel, request.MkfsOptions));
+        var rootDefaults = new RootDefaults(request.RootFileSystem, string.IsNullOrWhiteSpace(request.RootLabel) ? null : request.RootLabel, request.MkfsOptions);
+        var layout = configured ?? BootModes.Config(request.BootMode, rootDefaults);
         log.Message(LogImportance.Normal, $"DiskImageBuilder: elements: {string.Join(' ', elements.Names)}");
 
         HookChecks.Check(elements.Elements);
@@ -195,9 +196,13 @@ public static class ImageBuilder
             if (formats.Any(f => f.IsDisk))
             {
                 // A tree with no OS, no block-device element and no configuration is one bare filesystem (DIB's default); any other disk is its layout's.
-                outputs.AddRange(configured is null && FileSystemDisk.Applies(tree, elements)
-                    ? FileSystemDisk.Create(request, tree, work, formats, log, diskSize, cancellationToken)
-                    : LayoutDisk.Create(request, layout, tree, work, formats, log, diskSize, cancellationToken, bootable: configured is null));
+                var bare = configured is null && FileSystemDisk.Applies(tree, elements);
+                if (bare)
+                {
+                    log.Message(LogImportance.Normal, $"DiskImageBuilder: no kernel, no shell and no block-device element: the disk is one {request.RootFileSystem} filesystem, no partition table (DIB's default layout)");
+                }
+
+                outputs.AddRange(LayoutDisk.Create(request, bare ? FileSystemDisk.Config(rootDefaults) : layout, tree, work, formats, log, diskSize, cancellationToken, named: configured is null));
             }
 
             Output.Checksums.Write(outputs, request.Checksums);

@@ -92,18 +92,18 @@ internal static class LayoutDisk
     }
 
     /// <summary>Builds every disk format of <paramref name="formats"/> from the tree; returns the files written.</summary>
-    /// <param name="bootable">
-    /// The engine's BootMode layout (<see cref="BootModes.Config"/>): the tree must have a kernel and the
-    /// boot mode's GRUB files, and an ImageSize too small is DIB0213. A configured layout, as in DIB, makes
-    /// a disk of any tree (issue: disks without a bootloader).
+    /// <param name="named">
+    /// One of the engine's own layouts (<see cref="BootModes.Config"/>, <see cref="FileSystemDisk.Config"/>):
+    /// an ImageSize too small is DIB0213, and a partitioned one needs a kernel and the boot mode's GRUB
+    /// files in the tree. A configured layout, as in DIB, makes a disk of any tree.
     /// </param>
     /// <param name="minimumSize">The size hooks were told (DIB_IMAGE_SIZE): the disk is at least that large.</param>
     public static IReadOnlyList<string> Create(
-        BuildRequest request, BlockDeviceConfig config, string tree, string work, IReadOnlyList<ImageFormat> formats, IBuildLog log, long? minimumSize, CancellationToken cancellationToken, bool bootable = false)
+        BuildRequest request, BlockDeviceConfig config, string tree, string work, IReadOnlyList<ImageFormat> formats, IBuildLog log, long? minimumSize, CancellationToken cancellationToken, bool named = false)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var root = config.Root;
-        if (bootable)
+        if (named && config.Tables.Count > 0)
         {
             RequireBootFiles(tree, request.BootMode);
         }
@@ -153,7 +153,7 @@ internal static class LayoutDisk
             while (true)
             {
                 usage = config.FileSystems.ToDictionary(f => f.Name, f => contents.TryGetValue(f.Name, out var c) ? (c.Bytes, c.Inodes) : (0L, 0L), StringComparer.Ordinal);
-                plan = Fit(request, config, usage, minimumSize, bootable);
+                plan = Fit(request, config, usage, minimumSize, named);
                 scratch = ScratchDisk.Create(work, plan.DiskSize, usage.Values.Sum(u => u.Item1), allowMemory);
                 MakeFileSystems(request, config, plan, contents, usage, scratch.Path, work, log, cancellationToken);
                 if (measuring is null)
@@ -166,7 +166,7 @@ internal static class LayoutDisk
                 var guessed = usage[root.Name];
                 contents[root.Name] = contents[root.Name] with { Bytes = measured.Bytes, Inodes = measured.Inodes };
                 usage[root.Name] = measured;
-                var again = Fit(request, config, usage, minimumSize, bootable);
+                var again = Fit(request, config, usage, minimumSize, named);
                 var rootSize = Size(plan.Regions[root.Base]);
                 if (again.DiskSize == plan.DiskSize
                     && FileSystems.Ext4InodeCount(guessed.Inodes, rootSize, root.Options) == FileSystems.Ext4InodeCount(measured.Inodes, rootSize, root.Options))
@@ -317,7 +317,7 @@ internal static class LayoutDisk
     /// The disk for these contents: the given size (each filesystem must fit, else DIB0232 naming it),
     /// or the smallest whole MiB, grown until every filesystem's region holds what it needs.
     /// </summary>
-    private static Plan Fit(BuildRequest request, BlockDeviceConfig config, IReadOnlyDictionary<string, (long Bytes, long Inodes)> usage, long? minimumSize, bool bootable = false)
+    private static Plan Fit(BuildRequest request, BlockDeviceConfig config, IReadOnlyDictionary<string, (long Bytes, long Inodes)> usage, long? minimumSize, bool named = false)
     {
         var needs = config.FileSystems.ToDictionary(f => f, f => Needed(f, usage[f.Name], f == config.Root));
         var seed = SeedOf(request, config);
@@ -328,12 +328,12 @@ internal static class LayoutDisk
             {
                 plan = Regions(config, fixedSize, seed);
             }
-            catch (DibException e) when (bootable && e.Diagnostics.All(d => d.Code == DibCodes.PartitionLayoutDoesNotFit))
+            catch (DibException e) when (named && e.Diagnostics.All(d => d.Code == DibCodes.PartitionLayoutDoesNotFit))
             {
                 throw ImageTooSmall(request, config, usage, fixedSize);
             }
 
-            if (bootable && needs.Any(n => Size(plan.Regions[n.Key.Base]) < n.Value))
+            if (named && needs.Any(n => Size(plan.Regions[n.Key.Base]) < n.Value))
             {
                 throw ImageTooSmall(request, config, usage, fixedSize);
             }
