@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using DiskImageBuilder.Host;
 using DiskImageBuilder.Output;
 
@@ -11,7 +10,6 @@ namespace DiskImageBuilder.BlockDevice;
 /// </summary>
 internal static class DiskImage
 {
-    public const string EspLabel = "ESP";
     public const long EspSize = 64 * FileSystems.MiB;
     public const long BiosBootSize = FileSystems.MiB;
 
