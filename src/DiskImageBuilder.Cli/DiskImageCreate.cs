@@ -230,11 +230,7 @@ public static class DiskImageCreate
         // Element names are checked here so a typo fails before the host checks and the work directory.
         var resolved = ImageBuilder.ResolveElements(new ElementRepository(request.ElementsPath), request);
         // DIB_BLOCK_DEVICE_CONFIG (or an element's YAML), when given, is the layout: checked here too.
-        _ = BlockDevice.BlockDeviceChoice.CheckConfiguration(request, resolved, out var configured);
-        if (!configured)
-        {
-            BlockDevice.BlockDeviceChoice.Choose(request.BootMode, request.Architecture, resolved, null);
-        }
+        _ = BlockDevice.BlockDeviceChoice.Check(request, resolved, null);
 
         var logFile = Last(LogFile) is { } file ? Path.GetFullPath(file, context.CurrentDirectory) : null;
         return new CreateCommand(request, logFile, notes, false, false);

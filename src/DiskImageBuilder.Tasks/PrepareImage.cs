@@ -152,11 +152,7 @@ public sealed class PrepareImage : MSBuildTask
             var request = CreateRequest();
             var resolved = ImageBuilder.ResolveElements(new ElementRepository(request.ElementsPath), request);
             // A bad block-device configuration, or a BootMode the block-device element contradicts, shows at once (also in the IDE).
-            var layoutFile = BlockDeviceChoice.CheckConfiguration(request, resolved, out var configured);
-            if (!configured)
-            {
-                BlockDeviceChoice.Choose(request.BootMode, request.Architecture, resolved, PropertyLocation(Path.GetFullPath(ProjectFile), "BootMode"));
-            }
+            var layoutFile = BlockDeviceChoice.Check(request, resolved, PropertyLocation(Path.GetFullPath(ProjectFile), "BootMode"));
 
             ResolvedElements = [.. resolved.Elements.Select(e =>
             {

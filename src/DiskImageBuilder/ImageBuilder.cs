@@ -43,10 +43,10 @@ public static class ImageBuilder
         var repository = new ElementRepository(request.ElementsPath);
         var elements = ResolveElements(repository, request);
         // A block-device configuration, when given, is the layout: checked here, before any work.
-        var layout = LayoutDisk.Load(request, elements.Elements);
-        request = layout is null
-            ? request with { BootMode = BlockDevice.BlockDeviceChoice.Choose(request.BootMode, request.Architecture, elements, Where(request)) }
-            : request with { BootMode = LayoutDisk.BootMode(layout), RootLabel = layout.Root.Label, RootFileSystem = layout.Root.Type };
+        (request, var configured, _) = BlockDevice.BlockDeviceChoice.Resolve(request, elements, Where(request));
+        // Without a configuration, the BootMode's own layout, in the same model and assembled the same way.
+        var rootDefaults = new RootDefaults(request.RootFileSystem, string.IsNullOrWhiteSpace(request.RootLabel) ? null : request.RootLabel, request.MkfsOptions);
+        var layout = configured ?? BootModes.Config(request.BootMode, rootDefaults);
         log.Message(LogImportance.Normal, $"DiskImageBuilder: elements: {string.Join(' ', elements.Names)}");
 
         HookChecks.Check(elements.Elements);
@@ -56,10 +56,10 @@ public static class ImageBuilder
         }
 
         HostTools.CheckRoot();
-        HostTools.Check(HostTools.Engine.Concat(elements.Elements.SelectMany(e => e.HostTools())).Concat(layout is null
+        HostTools.Check(HostTools.Engine.Concat(elements.Elements.SelectMany(e => e.HostTools())).Concat(configured is null
             ? BlockDevice.DiskImage.HostTools(formats, request.BootMode, request.RootFileSystem)
-            : BlockDevice.DiskImage.HostTools(formats, BootModes.Bios, FileSystems.Ext4).Concat(formats.Any(f => f.IsDisk) ? LayoutDisk.HostTools(layout) : [])).Concat(Outputs.HostTools(formats)));
-        BlockDevice.DiskLimits.Check(request, formats, Where(request), layout is { Tables.Count: > 0 } ? layout.Tables[0].Label : null);
+            : BlockDevice.DiskImage.HostTools(formats, BootModes.Bios, FileSystems.Ext4).Concat(formats.Any(f => f.IsDisk) ? LayoutDisk.HostTools(configured) : [])).Concat(Outputs.HostTools(formats)));
+        BlockDevice.DiskLimits.Check(request, formats, Where(request), configured is { Tables.Count: > 0 } ? configured.Tables[0].Label : null);
 
         // Before the work directory is touched: a second build of this image would delete the first's tree.
         using var imageLock = ImageLock.Take(request, log, cancellationToken);
@@ -126,14 +126,15 @@ public static class ImageBuilder
 
                 // DIB writes fstab from the configuration once the block device exists, before finalise.d,
                 // whose hooks may then edit it; a phase restored from the cache already holds it.
-                if (layout is not null && phase == Phase.Finalise && formats.Any(f => f.IsDisk))
+                // The BootMode layouts leave fstab to the vm element, as before they were in this model.
+                if (configured is not null && phase == Phase.Finalise && formats.Any(f => f.IsDisk))
                 {
-                    LayoutDisk.WriteFstab(layout, tree);
+                    LayoutDisk.WriteFstab(configured, tree);
                 }
 
                 if (formats.Any(f => f.IsDisk))
                 {
-                    diskSize ??= layout is null ? BlockDevice.DiskImage.PlannedSize(request, tree, token) : LayoutDisk.PlannedSize(request, layout, tree, token);
+                    diskSize ??= LayoutDisk.PlannedSize(request, layout, tree, token);
                     runner.SetVariable("DIB_IMAGE_SIZE", (diskSize.Value / 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
                 }
             }
@@ -194,12 +195,14 @@ public static class ImageBuilder
 
             if (formats.Any(f => f.IsDisk))
             {
-                // A block-device configuration first; a tree with no OS and no block-device element is one bare filesystem (DIB's default).
-                outputs.AddRange(layout is not null
-                    ? LayoutDisk.Create(request, layout, tree, work, formats, log, diskSize, cancellationToken)
-                    : FileSystemDisk.Applies(tree, elements)
-                    ? FileSystemDisk.Create(request, tree, work, formats, log, diskSize, cancellationToken)
-                    : BlockDevice.DiskImage.Create(request, tree, work, formats, log, cancellationToken, diskSize));
+                // A tree with no OS, no block-device element and no configuration is one bare filesystem (DIB's default); any other disk is its layout's.
+                var bare = configured is null && FileSystemDisk.Applies(tree, elements);
+                if (bare)
+                {
+                    log.Message(LogImportance.Normal, $"DiskImageBuilder: no kernel, no shell and no block-device element: the disk is one {request.RootFileSystem} filesystem, no partition table (DIB's default layout)");
+                }
+
+                outputs.AddRange(LayoutDisk.Create(request, bare ? FileSystemDisk.Config(rootDefaults) : layout, tree, work, formats, log, diskSize, cancellationToken, named: configured is null));
             }
 
             Output.Checksums.Write(outputs, request.Checksums);

@@ -6,9 +6,9 @@ namespace DiskImageBuilder.BlockDevice;
 /// <summary>
 /// The one place the disk layout is chosen, as diskimage-builder chooses it: the element that
 /// provides `block-device` (block-device-mbr, -gpt, -efi) says which in its environment.d
-/// (DIB_BLOCK_DEVICE=mbr|gpt|efi), and `vm` without one gets DIB's default. Each maps onto one of
-/// the engine's layouts (<see cref="BootModes"/>); a BootMode the user set must agree with it.
-/// DIB's YAML block-device configuration will replace this mapping.
+/// (DIB_BLOCK_DEVICE=mbr|gpt|efi) and ships DIB's layout as block-device-default.yaml, and `vm`
+/// without one gets DIB's default. A BootMode the user set picks the engine's layout of that name
+/// instead (<see cref="BootModes"/>), which the element must agree with.
 /// </summary>
 public static partial class BlockDeviceChoice
 {
@@ -24,23 +24,54 @@ public static partial class BlockDeviceChoice
         architecture is "arm64" || bootMode is BootModes.Uefi or BootModes.Hybrid ? "block-device-efi" : "block-device-mbr";
 
     /// <summary>
-    /// Reads and checks the image's block-device configuration, if it has one (every DIB02xx rule, at
-    /// its line), so a bad layout shows before any work (also in the IDE). Returns the file it came from
-    /// (an input of the build), null when there is none or it is inline YAML; <paramref name="configured"/>
-    /// says whether there is one (then BootMode and the block-device element no longer choose the layout).
+    /// Reads and checks the image's layout before any work (also in the IDE): every DIB02xx rule of a
+    /// configuration at its line, and a BootMode or architecture the block-device element cannot honour.
+    /// Returns the file the configuration came from (an input of the build), null when there is none
+    /// or it is inline YAML.
     /// </summary>
-    public static string? CheckConfiguration(BuildRequest request, ResolvedElements elements, out bool configured)
+    public static string? Check(BuildRequest request, ResolvedElements elements, SourceLocation? where) =>
+        Resolve(request, elements, where).LayoutFile;
+
+    /// <summary>
+    /// The image's layout and the request as the later stages read it. A block-device configuration
+    /// (BlockDeviceConfig, DIB_BLOCK_DEVICE_CONFIG, or the YAML the block-device element ships, as
+    /// block-device-mbr, -gpt and -efi ship DIB's) is the layout, and says the boot mode; without one,
+    /// a BootMode the user set picks the engine's layout, which the block-device element must agree
+    /// with (<see cref="Choose"/>). The element's YAML is pinned in the request (BlockDeviceConfig), so
+    /// every later reader finds the same layout once BootMode is filled in.
+    /// </summary>
+    internal static (BuildRequest Request, BlockDeviceConfig? Layout, string? LayoutFile) Resolve(BuildRequest request, ResolvedElements elements, SourceLocation? where)
     {
+        ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(elements);
-        var found = BlockDeviceConfigSource.Find(request, elements.Elements);
-        configured = found is not null;
-        if (found is not { } config)
+        if (BlockDeviceConfigSource.Find(request, elements.Elements) is not { } found)
         {
-            return null;
+            return (request with { BootMode = Choose(request.BootMode, request.Architecture, elements, where) }, null, null);
         }
 
-        _ = LayoutDisk.Load(request, elements.Elements);
-        return File.Exists(config.Source) ? config.Source : null;
+        var fromElement = string.IsNullOrWhiteSpace(request.BlockDeviceConfig)
+            && string.IsNullOrEmpty(request.Environment.GetValueOrDefault(BlockDeviceConfigSource.Variable));
+        if (fromElement)
+        {
+            // The element's own layout still has to suit the architecture (no BIOS disk on arm64).
+            if (elements.Providers.TryGetValue(Provided, out var provider) && DeclaredLayout(provider) is "mbr" or "gpt" && request.Architecture is "arm64")
+            {
+                throw ArchitectureConflict(provider, DeclaredLayout(provider)!, where);
+            }
+
+            request = request with { BlockDeviceConfig = found.Source };
+        }
+
+        var layout = LayoutDisk.Load(request, elements.Elements)!;
+        var mode = LayoutDisk.BootMode(layout);
+
+        // Firmware other than x86's has no BIOS: DIB's efi layout keeps its BIOS boot partition there, unused.
+        if (mode == BootModes.Hybrid && request.Architecture is not ("amd64" or "x86_64" or "i386"))
+        {
+            mode = BootModes.Uefi;
+        }
+
+        return (request with { BootMode = mode, RootLabel = layout.Root.Label, RootFileSystem = layout.Root.Type }, layout, File.Exists(found.Source) ? found.Source : null);
     }
 
     /// <summary>The boot mode (layout) of the image: the block-device element's, checked against a BootMode the user set.</summary>
@@ -53,13 +84,10 @@ public static partial class BlockDeviceChoice
             return chosen ?? BootModes.Bios;
         }
 
-        var envDir = Path.Combine(provider.Directory, "environment.d");
-        var value = !Directory.Exists(envDir) ? null : Directory.EnumerateFiles(envDir).Order(StringComparer.Ordinal)
-            .Select(f => BlockDeviceLine().Match(File.ReadAllText(f)))
-            .LastOrDefault(m => m.Success)?.Groups[1].Value;
+        var value = DeclaredLayout(provider);
 
-        // DIB's names: mbr is one MBR partition; gpt adds the BIOS boot partition (and, until the
-        // YAML layouts, the ESP of hybrid); efi is ESP + BIOS boot partition + root on x86, ESP + root on arm64.
+        // With a BootMode, the engine's layouts stand in for DIB's names: mbr is one MBR partition (bios);
+        // gpt's BIOS boot partition is in hybrid; efi is hybrid on x86, ESP + root (uefi) on arm64.
         string[] allowed = value switch
         {
             "mbr" => [BootModes.Bios],
@@ -73,10 +101,7 @@ public static partial class BlockDeviceChoice
         };
         if (value is "mbr" or "gpt" && architecture is "arm64")
         {
-            throw new DibException(
-                DibCodes.BlockDeviceConflict,
-                $"Element '{provider.Name}' (DIB_BLOCK_DEVICE={value}) makes a BIOS-booting disk, which arm64 cannot boot: use block-device-efi.",
-                where ?? new SourceLocation(provider.Directory));
+            throw ArchitectureConflict(provider, value, where);
         }
 
         if (chosen is null)
@@ -92,6 +117,20 @@ public static partial class BlockDeviceChoice
                 + $"Remove BootMode or use {string.Join(" or ", allowed)}, or choose the block-device element that matches it (bios: block-device-mbr; uefi, hybrid: block-device-efi).",
                 where ?? new SourceLocation(provider.Directory));
     }
+
+    /// <summary>The DIB_BLOCK_DEVICE the element exports in its environment.d, or null.</summary>
+    private static string? DeclaredLayout(Element provider)
+    {
+        var envDir = Path.Combine(provider.Directory, "environment.d");
+        return !Directory.Exists(envDir) ? null : Directory.EnumerateFiles(envDir).Order(StringComparer.Ordinal)
+            .Select(f => BlockDeviceLine().Match(File.ReadAllText(f)))
+            .LastOrDefault(m => m.Success)?.Groups[1].Value;
+    }
+
+    private static DibException ArchitectureConflict(Element provider, string value, SourceLocation? where) => new(
+        DibCodes.BlockDeviceConflict,
+        $"Element '{provider.Name}' (DIB_BLOCK_DEVICE={value}) makes a BIOS-booting disk, which arm64 cannot boot: use block-device-efi.",
+        where ?? new SourceLocation(provider.Directory));
 
     private static string Describe(string bootMode) => bootMode switch
     {

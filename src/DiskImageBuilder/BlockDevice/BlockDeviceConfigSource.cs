@@ -6,8 +6,9 @@ namespace DiskImageBuilder.BlockDevice;
 /// Where an image's block-device configuration comes from, first found wins: the BlockDeviceConfig
 /// property (a file path, or YAML when it spans lines or starts with '-'), DIB_BLOCK_DEVICE_CONFIG
 /// (`file://PATH` or the YAML itself, as DIB reads it), then the first element (in resolution order) with a
-/// block-device-ARCH.yaml or block-device-default.yaml, as DIB searches them. Null when none gives one:
-/// the BootMode layout applies.
+/// block-device-ARCH.yaml or block-device-default.yaml, as DIB searches them, unless the user set a
+/// BootMode: that names one of the engine's own layouts (<see cref="BootModes"/>), which the
+/// block-device element then only has to agree with. Null when none gives one: the BootMode layout applies.
 /// </summary>
 internal static class BlockDeviceConfigSource
 {
@@ -34,6 +35,11 @@ internal static class BlockDeviceConfigSource
             return env.StartsWith("file://", StringComparison.Ordinal)
                 ? Read(Path.GetFullPath(env["file://".Length..]), Variable)
                 : (env, Variable);
+        }
+
+        if (!string.IsNullOrWhiteSpace(request.BootMode))
+        {
+            return null;
         }
 
         var arch = request.Architecture is "ppc64le" or "ppc64el" ? "ppc64el" : request.Architecture;

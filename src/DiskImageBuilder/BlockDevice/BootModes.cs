@@ -28,7 +28,7 @@ public static class BootModes
     /// <summary>
     /// Each boot mode as a named block-device configuration, in the same YAML and model as any other
     /// layout (<see cref="BlockDeviceConfigParser"/>); the ESP and BIOS boot sizes are the engine's
-    /// (<see cref="DiskImage.EspSize"/>, <see cref="DiskImage.BiosBootSize"/>).
+    /// (<see cref="DiskImage.EspSize"/>, <see cref="DiskImage.BiosBootSize"/>), assembled like any other (<see cref="Config"/>).
     /// </summary>
     public static string Layout(string mode)
     {
@@ -45,4 +45,8 @@ public static class BootModes
     }
 
     public static bool NeedsBios(string mode) => mode is Bios or Hybrid;
+
+    /// <summary>The boot mode's layout in the model every layout is assembled from (<see cref="LayoutDisk"/>).</summary>
+    internal static BlockDeviceConfig Config(string mode, RootDefaults root) =>
+        BlockDeviceConfigParser.Parse(Layout(mode), $"BootMode {Normalize(mode, null)}", root);
 }

@@ -209,7 +209,7 @@ internal static class FileSystemMaker
     private static void MakeExtAt(string type, FileSystemSpec spec, FileSystemTree? content, string target, long offset, long size, IBuildLog log, CancellationToken cancellationToken)
     {
         var inodes = content is null ? null : FileSystems.Ext4InodeCount(content.Inodes, size, spec.Options);
-        FileSystems.MakeExt(type, target, offset, content?.Directory, size, spec.Label, spec.Uuid, inodes, null, spec.Options, log, cancellationToken, spec.Epoch);
+        FileSystems.MakeExt(type, target, offset, content?.Directory, size, spec.Label, spec.Uuid, inodes, spec.MaxOnlineResize, spec.Options, log, cancellationToken, spec.Epoch);
     }
 
     /// <summary>mkfs.xfs -p when the tree fits a protofile; otherwise, saying why, the mount in a private namespace.</summary>

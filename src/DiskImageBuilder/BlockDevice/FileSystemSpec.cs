@@ -9,4 +9,7 @@ internal sealed record FileSystemSpec(string Type, string Label, Guid Uuid, stri
 {
     /// <summary>SOURCE_DATE_EPOCH: ext2/3/4 are made with every time pinned to it (<see cref="Ext4Times"/>).</summary>
     public long? Epoch { get; init; }
+
+    /// <summary>ext2/3/4: the size in blocks the filesystem may later grow to online (mke2fs -E resize=), or null for mke2fs's default.</summary>
+    public long? MaxOnlineResize { get; init; }
 }

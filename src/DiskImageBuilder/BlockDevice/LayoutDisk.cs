@@ -15,7 +15,7 @@ namespace DiskImageBuilder.BlockDevice;
 /// </summary>
 internal static class LayoutDisk
 {
-    /// <summary>The image's configuration, when one is given (<see cref="BlockDeviceConfigSource"/>); null for the BootMode layouts.</summary>
+    /// <summary>The image's configuration, when one is given (<see cref="BlockDeviceConfigSource"/>); null: the BootMode layout (<see cref="BootModes.Config"/>).</summary>
     public static BlockDeviceConfig? Load(BuildRequest request, IEnumerable<Element> elements) =>
         BlockDeviceConfigSource.Find(request, elements) is { } found
             ? BlockDeviceConfigParser.Parse(found.Yaml, found.Source, new RootDefaults(request.RootFileSystem, string.IsNullOrWhiteSpace(request.RootLabel) ? null : request.RootLabel, request.MkfsOptions))
@@ -91,11 +91,22 @@ internal static class LayoutDisk
         return Fit(request, config, usage, null).DiskSize;
     }
 
+    /// <summary>Builds every disk format of <paramref name="formats"/> from the tree; returns the files written.</summary>
+    /// <param name="named">
+    /// One of the engine's own layouts (<see cref="BootModes.Config"/>, <see cref="FileSystemDisk.Config"/>):
+    /// an ImageSize too small is DIB0213, and a partitioned one needs a kernel and the boot mode's GRUB
+    /// files in the tree. A configured layout, as in DIB, makes a disk of any tree.
+    /// </param>
+    /// <param name="minimumSize">The size hooks were told (DIB_IMAGE_SIZE): the disk is at least that large.</param>
     public static IReadOnlyList<string> Create(
-        BuildRequest request, BlockDeviceConfig config, string tree, string work, IReadOnlyList<ImageFormat> formats, IBuildLog log, long? minimumSize, CancellationToken cancellationToken)
+        BuildRequest request, BlockDeviceConfig config, string tree, string work, IReadOnlyList<ImageFormat> formats, IBuildLog log, long? minimumSize, CancellationToken cancellationToken, bool named = false)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var root = config.Root;
+        if (named && config.Tables.Count > 0)
+        {
+            RequireBootFiles(tree, request.BootMode);
+        }
 
         // GRUB's BIOS files are read before /boot leaves the tree.
         var grub = Path.Combine(work, "grub-bios");
@@ -114,32 +125,75 @@ internal static class LayoutDisk
             LvmWriter.RequireLvmTool(tree, LvmConfig.From(lvmNode));
         }
 
-        var contents = Split(config, tree, work, cancellationToken);
+        // An ext root sized by the tree: its mkfs starts at once with the sizes of this image's last
+        // build while du measures the root's part of the tree on the other core; if the measured sizes
+        // give another disk or inode count, the disk is made again. A rebuild after a small change
+        // saves the du walk of the whole tree (bench/disk-usage.sh).
+        var usageRecord = Path.Combine(request.CacheDirectory(), "disk-usage", Fingerprint.Of(Outputs.PathOf(request)));
+        var guess = root.Type is FileSystemMaker.Ext2 or FileSystemMaker.Ext3 or FileSystemMaker.Ext4 && FixedSize(request, config) is null ? ReadUsage(usageRecord) : null;
+        var contents = Split(config, tree, work, measureRoot: guess is null, cancellationToken);
         if (BuildTime.Epoch(request) is { } epoch)
         {
             // The split emptied the mount point folders just now.
             BuildTime.ClampTree(tree, epoch, cancellationToken);
         }
 
-        var usage = config.FileSystems.ToDictionary(f => f.Name, f => contents.TryGetValue(f.Name, out var c) ? (c.Bytes, c.Inodes) : (0L, 0L), StringComparer.Ordinal);
-        var plan = Fit(request, config, usage, minimumSize);
-        var allowMemory = request.Environment.GetValueOrDefault("DIB_NO_TMPFS") != "1";
-        using var disk = ScratchDisk.Create(work, plan.DiskSize, usage.Values.Sum(u => u.Item1), allowMemory);
-
-        // LVM's metadata first: it zeroes the start of each logical volume, as lvcreate does.
-        var creationTime = LvmWriter.CreationTime(request.Environment.GetValueOrDefault("SOURCE_DATE_EPOCH"));
-        foreach (var volumes in plan.Lvm)
+        var measuring = guess is null ? null : DedicatedThreads.Start(() => FileSystems.Usage(contents[root.Name].Directory, cancellationToken));
+        if (guess is { } g)
         {
-            LvmWriter.Write(disk.Path, volumes, SeedOf(request, config), creationTime);
-            log.Message(LogImportance.Normal, $"DiskImageBuilder: lvm '{volumes.Name}': {string.Join(", ", volumes.LogicalVolumes.Select(l => string.Create(CultureInfo.InvariantCulture, $"{l.VolumeGroup}/{l.Name} {l.Size / FileSystems.MiB} MiB")))}");
+            contents[root.Name] = contents[root.Name] with { Bytes = g.Bytes, Inodes = g.Inodes };
         }
 
-        foreach (var fs in config.FileSystems)
+        var allowMemory = request.Environment.GetValueOrDefault("DIB_NO_TMPFS") != "1";
+        ScratchDisk? scratch = null;
+        Plan plan;
+        Dictionary<string, (long Bytes, long Inodes)> usage;
+        try
         {
-            var extents = plan.Regions[fs.Base];
-            var spec = new FileSystemSpec(fs.Type, fs.Label, fs.Uuid ?? StableGuid.From($"{request.ImageName}/{fs.Label}/filesystem"), fs.Options) { Epoch = BuildTime.Epoch(request) };
-            FileSystemMaker.Make(spec, contents.GetValueOrDefault(fs.Name), disk.Path, extents, Path.Combine(work, "mkfs"), log, cancellationToken);
-            log.Message(LogImportance.Normal, string.Create(CultureInfo.InvariantCulture, $"DiskImageBuilder: {fs.Type} '{fs.Label}' ({fs.Name}) {Size(extents) / FileSystems.MiB} MiB at {extents[0].Offset} for {usage[fs.Name].Item1 / FileSystems.MiB} MiB of files"));
+            while (true)
+            {
+                usage = config.FileSystems.ToDictionary(f => f.Name, f => contents.TryGetValue(f.Name, out var c) ? (c.Bytes, c.Inodes) : (0L, 0L), StringComparer.Ordinal);
+                plan = Fit(request, config, usage, minimumSize, named);
+                scratch = ScratchDisk.Create(work, plan.DiskSize, usage.Values.Sum(u => u.Item1), allowMemory);
+                MakeFileSystems(request, config, plan, contents, usage, scratch.Path, work, log, cancellationToken);
+                if (measuring is null)
+                {
+                    break;
+                }
+
+                var measured = measuring.GetAwaiter().GetResult();
+                measuring = null;
+                var guessed = usage[root.Name];
+                contents[root.Name] = contents[root.Name] with { Bytes = measured.Bytes, Inodes = measured.Inodes };
+                usage[root.Name] = measured;
+                var again = Fit(request, config, usage, minimumSize, named);
+                var rootSize = Size(plan.Regions[root.Base]);
+                if (again.DiskSize == plan.DiskSize
+                    && FileSystems.Ext4InodeCount(guessed.Inodes, rootSize, root.Options) == FileSystems.Ext4InodeCount(measured.Inodes, rootSize, root.Options))
+                {
+                    break;
+                }
+
+                log.Message(LogImportance.Normal, "DiskImageBuilder: the tree's size changed since the last build of this image: the root filesystem is made again for the new size");
+                scratch.Dispose();
+                scratch = null;
+            }
+        }
+        catch
+        {
+            scratch?.Dispose();
+            throw;
+        }
+        finally
+        {
+            // A failed mkfs leaves du running: wait for it, its answer no longer matters.
+            DedicatedThreads.WaitOut(measuring);
+        }
+
+        using var disk = scratch!;
+        if (root.Type is FileSystemMaker.Ext2 or FileSystemMaker.Ext3 or FileSystemMaker.Ext4)
+        {
+            WriteUsage(usageRecord, usage[root.Name]);
         }
 
         if (plan.Layout is { } layout)
@@ -153,7 +207,7 @@ internal static class LayoutDisk
             }
         }
 
-        log.Message(LogImportance.Normal, $"DiskImageBuilder: disk {plan.DiskSize / FileSystems.MiB} MiB from {config.Source} ({plan.Layout?.Type.ToString() ?? "no partition table"}), made in {clock.Elapsed.TotalSeconds:0.00} s");
+        log.Message(LogImportance.Normal, $"DiskImageBuilder: disk {plan.DiskSize / FileSystems.MiB} MiB from {config.Source} ({plan.Layout?.Type.ToString() ?? "no partition table"}), made in {clock.Elapsed.TotalSeconds:0.00} s{(disk.InMemory ? " (disk assembled in RAM)" : string.Empty)}");
         var outputs = new List<string>();
         foreach (var format in formats.Where(f => f.IsDisk))
         {
@@ -163,6 +217,89 @@ internal static class LayoutDisk
         }
 
         return outputs;
+    }
+
+    /// <summary>LVM's metadata, then every filesystem at its region of the (new, all-zero) disk file.</summary>
+    private static void MakeFileSystems(
+        BuildRequest request, BlockDeviceConfig config, Plan plan, Dictionary<string, FileSystemTree> contents, Dictionary<string, (long Bytes, long Inodes)> usage, string disk, string work, IBuildLog log, CancellationToken cancellationToken)
+    {
+        // LVM's metadata first: it zeroes the start of each logical volume, as lvcreate does.
+        var creationTime = LvmWriter.CreationTime(request.Environment.GetValueOrDefault("SOURCE_DATE_EPOCH"));
+        foreach (var volumes in plan.Lvm)
+        {
+            LvmWriter.Write(disk, volumes, SeedOf(request, config), creationTime);
+            log.Message(LogImportance.Normal, $"DiskImageBuilder: lvm '{volumes.Name}': {string.Join(", ", volumes.LogicalVolumes.Select(l => string.Create(CultureInfo.InvariantCulture, $"{l.VolumeGroup}/{l.Name} {l.Size / FileSystems.MiB} MiB")))}");
+        }
+
+        // The root first: the longest to make, it overlaps most of the measuring du.
+        foreach (var fs in config.FileSystems.OrderBy(f => f == config.Root ? 0 : 1))
+        {
+            var extents = plan.Regions[fs.Base];
+            var spec = new FileSystemSpec(fs.Type, fs.Label, fs.Uuid ?? StableGuid.From($"{request.ImageName}/{fs.Label}/filesystem"), fs.Options)
+            {
+                Epoch = BuildTime.Epoch(request),
+                MaxOnlineResize = fs == config.Root ? request.MaxOnlineResize : null,
+            };
+            FileSystemMaker.Make(spec, contents.GetValueOrDefault(fs.Name), disk, extents, Path.Combine(work, "mkfs"), log, cancellationToken);
+            log.Message(LogImportance.Normal, string.Create(CultureInfo.InvariantCulture, $"DiskImageBuilder: {fs.Type} '{fs.Label}' ({fs.Name}) {Size(extents) / FileSystems.MiB} MiB at {extents[0].Offset} for {usage[fs.Name].Item1 / FileSystems.MiB} MiB of files"));
+        }
+    }
+
+    /// <summary>The engine's boot modes need a kernel and their bootloader's files in the tree: without them the disk cannot boot.</summary>
+    private static void RequireBootFiles(string tree, string bootMode)
+    {
+        var boot = Path.Combine(tree, "boot");
+        if (!Directory.Exists(boot) || !Directory.EnumerateFiles(boot, "vmlinuz-*").Any())
+        {
+            throw new DibException(
+                DibCodes.NoKernel,
+                "The image has no kernel (/boot/vmlinuz-*), so a disk image cannot boot. The 'debian' element installs one (linux-image-cloud-amd64); with 'debian-minimal' add <Package Include=\"linux-image-amd64\" /> (DIB: -p linux-image-amd64).");
+        }
+
+        if (BootModes.NeedsBios(bootMode))
+        {
+            GrubBios.Require(tree);
+        }
+
+        if (BootModes.NeedsEfi(bootMode) && !File.Exists(Path.Combine(tree, DiskImage.EspDirectory, "EFI", "BOOT", "BOOTX64.EFI")))
+        {
+            throw new DibException(
+                DibCodes.NoBootloader,
+                $"BootMode {bootMode} needs GRUB's EFI binary at /{DiskImage.EspDirectory}/EFI/BOOT/BOOTX64.EFI in the image. Add the 'vm' (or 'bootloader') element, which installs grub-efi-amd64-bin and builds it.");
+        }
+    }
+
+    // "BYTES INODES" of the root's part of the tree at this image's last build, or null.
+    private static (long Bytes, long Inodes)? ReadUsage(string record)
+    {
+        try
+        {
+            var fields = File.ReadAllText(record).Split(' ');
+            // A damaged record is no record: the build then measures first, as without one.
+            return fields.Length == 2
+                && long.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var bytes)
+                && long.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var inodes)
+                ? (bytes, inodes)
+                : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    // Only a head start for the next build: a cache that cannot be written costs that, not the build.
+    private static void WriteUsage(string record, (long Bytes, long Inodes) usage)
+    {
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(record)!);
+            File.WriteAllText(record + ".tmp", string.Create(CultureInfo.InvariantCulture, $"{usage.Bytes} {usage.Inodes}"));
+            File.Move(record + ".tmp", record, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
     }
 
     /// <summary>What the disk's ids are derived from (partition GUIDs, LVM ids): the same image gets the same ones.</summary>
@@ -180,13 +317,27 @@ internal static class LayoutDisk
     /// The disk for these contents: the given size (each filesystem must fit, else DIB0232 naming it),
     /// or the smallest whole MiB, grown until every filesystem's region holds what it needs.
     /// </summary>
-    private static Plan Fit(BuildRequest request, BlockDeviceConfig config, IReadOnlyDictionary<string, (long Bytes, long Inodes)> usage, long? minimumSize)
+    private static Plan Fit(BuildRequest request, BlockDeviceConfig config, IReadOnlyDictionary<string, (long Bytes, long Inodes)> usage, long? minimumSize, bool named = false)
     {
         var needs = config.FileSystems.ToDictionary(f => f, f => Needed(f, usage[f.Name], f == config.Root));
         var seed = SeedOf(request, config);
         if (FixedSize(request, config) is { } fixedSize)
         {
-            var plan = Regions(config, fixedSize, seed);
+            Plan plan;
+            try
+            {
+                plan = Regions(config, fixedSize, seed);
+            }
+            catch (DibException e) when (named && e.Diagnostics.All(d => d.Code == DibCodes.PartitionLayoutDoesNotFit))
+            {
+                throw ImageTooSmall(request, config, usage, fixedSize);
+            }
+
+            if (named && needs.Any(n => Size(plan.Regions[n.Key.Base]) < n.Value))
+            {
+                throw ImageTooSmall(request, config, usage, fixedSize);
+            }
+
             foreach (var (fs, need) in needs.Where(n => Size(plan.Regions[n.Key.Base]) < n.Value))
             {
                 throw DoesNotFit(fs, Size(plan.Regions[fs.Base]), need, usage[fs.Name].Bytes, request.ImageSize is null ? "the local_loop size" : "ImageSize");
@@ -243,6 +394,16 @@ internal static class LayoutDisk
         throw new DibException(DibCodes.FileSystemDoesNotFit, $"No disk size was found that gives every filesystem of {config.Source} the room it needs.", new SourceLocation(config.Source));
     }
 
+    /// <summary>The engine's layouts say what ImageSize would do (DIB0213), at the project.</summary>
+    private static DibException ImageTooSmall(BuildRequest request, BlockDeviceConfig config, IReadOnlyDictionary<string, (long Bytes, long Inodes)> usage, long size)
+    {
+        var needDisk = Fit(request with { ImageSize = null }, config, usage, null).DiskSize;
+        return new DibException(
+            DibCodes.ImageTooSmall,
+            string.Create(CultureInfo.InvariantCulture, $"ImageSize {size / FileSystems.MiB} MiB cannot hold the image: the tree uses {usage.Values.Sum(u => u.Bytes) / FileSystems.MiB} MiB in {usage.Values.Sum(u => u.Inodes)} files and needs a disk of at least {needDisk / FileSystems.MiB} MiB."),
+            request.ProjectFile is null ? null : new SourceLocation(request.ProjectFile));
+    }
+
     /// <summary>The share of its volume group a logical volume's `extents: N%VG` (or %PVS, %FREE) asks for; null for a fixed size.</summary>
     private static double? LvmShare(LvmVolumeNode lv) =>
         lv.Size is null && lv.Extents is { } e && e.IndexOf('%', StringComparison.Ordinal) is > 0 and var at
@@ -292,9 +453,9 @@ internal static class LayoutDisk
         return new Plan(diskSize, layout, regions, volumes);
     }
 
-    /// <summary>What a filesystem needs for its files: the root filesystem the BootMode layouts' headroom, the others what their maker needs.</summary>
+    /// <summary>What a filesystem needs for its files: an ext4 or xfs root the headroom of a cloud image's root (<see cref="FileSystems.RequiredRootSize"/>), the others what their maker needs.</summary>
     private static long Needed(MkfsNode fs, (long Bytes, long Inodes) usage, bool root) =>
-        root && fs.Type == FileSystems.Ext4 ? FileSystems.RequiredRootSize(usage.Bytes, usage.Inodes) : FileSystemMaker.RequiredSize(fs.Type, usage.Bytes, usage.Inodes);
+        root && fs.Type is FileSystems.Ext4 or FileSystems.Xfs ? FileSystems.RequiredRootSize(usage.Bytes, usage.Inodes, fs.Type) : FileSystemMaker.RequiredSize(fs.Type, usage.Bytes, usage.Inodes);
 
     private static DibException DoesNotFit(MkfsNode fs, long room, long need, long files, string what) => new(
         DibCodes.FileSystemDoesNotFit,
@@ -302,10 +463,11 @@ internal static class LayoutDisk
         fs.Where);
 
     /// <summary>Each filesystem's part of the tree (<see cref="TreeSplit"/>): its mount point's subtree, the root the rest. Swap has none.</summary>
-    private static Dictionary<string, FileSystemTree> Split(BlockDeviceConfig config, string tree, string work, CancellationToken cancellationToken)
+    /// <param name="measureRoot">False: the root's part is not measured (its sizes are 0), the caller measures it.</param>
+    private static Dictionary<string, FileSystemTree> Split(BlockDeviceConfig config, string tree, string work, bool measureRoot, CancellationToken cancellationToken)
     {
         var mounts = config.Mounts.Where(m => ((MkfsNode)config.Node(m.Base)).Type != FileSystemMaker.Swap).ToList();
-        var parts = TreeSplit.Split(tree, Path.Combine(work, "filesystems"), [.. mounts.Select(m => m.MountPoint)], cancellationToken, new SourceLocation(config.Source));
+        var parts = TreeSplit.Split(tree, Path.Combine(work, "filesystems"), [.. mounts.Select(m => m.MountPoint)], cancellationToken, new SourceLocation(config.Source), measureRoot);
         return mounts.ToDictionary(m => m.Base, m => parts.Single(p => p.MountPoint == m.MountPoint), StringComparer.Ordinal);
     }
 }

@@ -41,7 +41,8 @@ internal static class TreeSplit
     /// cannot move (EXDEV). cp -a keeps owners, modes, xattrs, hard links, device nodes, symlinks
     /// and times. Returns the filesystems in the order of <see cref="Order"/>, each measured with du.
     /// </summary>
-    public static IReadOnlyList<FileSystemTree> Split(string tree, string work, IReadOnlyList<string> mountPoints, CancellationToken cancellationToken, SourceLocation? location = null)
+    /// <param name="measureRoot">False: the root's folder is not measured (its sizes are 0); the caller measures it, e.g. while it makes the filesystem.</param>
+    public static IReadOnlyList<FileSystemTree> Split(string tree, string work, IReadOnlyList<string> mountPoints, CancellationToken cancellationToken, SourceLocation? location = null, bool measureRoot = true)
     {
         var ordered = Order(mountPoints, location);
         var folders = new List<(string MountPoint, string Directory)>();
@@ -79,7 +80,7 @@ internal static class TreeSplit
         var result = new FileSystemTree[folders.Count];
         for (var i = 0; i < folders.Count; i++)
         {
-            var (bytes, inodes) = FileSystems.Usage(folders[i].Directory, cancellationToken);
+            var (bytes, inodes) = measureRoot || folders[i].MountPoint != "/" ? FileSystems.Usage(folders[i].Directory, cancellationToken) : (0, 0);
             result[i] = new FileSystemTree(folders[i].MountPoint, folders[i].Directory, bytes, inodes);
         }
 

@@ -17,12 +17,18 @@ public sealed class BlockDeviceTests
     private const string Esp = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B";
     private const string Linux = "0FC63DAF-8483-4772-8E79-3D69D8477DE4";
 
+    /// <summary>
+    /// Each element ships DIB's layout (its block-device-default.yaml), so the disk's table is DIB's:
+    /// the start sectors and sizes below are what DIB writes for that layout on a disk of that size (taken
+    /// from DIB itself, see <see cref="DibGeometryTests"/>). A BootMode picks the engine's layout instead.
+    /// </summary>
     [Theory]
-    [InlineData("block-device-mbr", "", "1", "dos", "83")]
-    [InlineData("block-device-gpt", "", "", "gpt", BiosBoot + " " + Esp + " " + Linux)]
-    [InlineData("block-device-efi", "", "", "gpt", BiosBoot + " " + Esp + " " + Linux)]
-    [InlineData("block-device-efi", "uefi", "", "gpt", Esp + " " + Linux)]
-    public void Block_device_elements_choose_the_partition_table_and_hooks_see_the_disk_size(string element, string bootMode, string imageSize, string label, string types)
+    [InlineData("block-device-mbr", "", "2", "dos", "83", "bios", "2048:4190208")]
+    [InlineData("block-device-gpt", "", "2", "gpt", BiosBoot + " " + Linux, "bios", "2048:16384 18432:4173824")]
+    [InlineData("block-device-efi", "", "3", "gpt", Esp + " " + BiosBoot + " " + Linux, "hybrid", "2048:1126400 1128448:16384 1144832:5144576")]
+    [InlineData("block-device-efi", "uefi", "", "gpt", Esp + " " + Linux, "uefi", "")]
+    public void Block_device_elements_give_DIBs_partition_table_and_hooks_see_the_disk_size(
+        string element, string bootMode, string imageSize, string label, string types, string seenMode, string dibSectors)
     {
         using var p = ImageProject.Busybox(
             $"<PropertyGroup><ImageFormat>raw</ImageFormat><BootMode>{bootMode}</BootMode><ImageSize>{imageSize}</ImageSize></PropertyGroup>",
@@ -33,27 +39,57 @@ public sealed class BlockDeviceTests
         var run = p.Build();
 
         run.Succeeded.ShouldBeTrue(run.Output);
-        using var table = JsonDocument.Parse(ImageProject.Sh($"sfdisk --json '{p.OutputFile("raw")}'"));
+        var raw = p.OutputFile("raw");
+        using var table = JsonDocument.Parse(ImageProject.Sh($"sfdisk --json '{raw}'"));
         var pt = table.RootElement.GetProperty("partitiontable");
         pt.GetProperty("label").GetString().ShouldBe(label);
         var parts = pt.GetProperty("partitions").EnumerateArray().ToList();
         string.Join(' ', parts.Select(x => x.GetProperty("type").GetString())).ShouldBe(types);
+        if (dibSectors != "")
+        {
+            string.Join(' ', parts.Select(x => $"{x.GetProperty("start").GetInt64()}:{x.GetProperty("size").GetInt64()}")).ShouldBe(dibSectors, "DIB's start sectors and sizes");
+        }
+
         if (label == "dos")
         {
             parts[0].GetProperty("bootable").GetBoolean().ShouldBeTrue();
         }
+        else
+        {
+            ImageProject.Sh($"sgdisk -v '{raw}'").ShouldContain("No problems found");
+        }
+
+        // GRUB's boot.img points at core.img: in the BIOS boot partition, else right after the MBR.
+        var sector0 = new byte[512];
+        using (var f = File.OpenRead(raw))
+        {
+            f.ReadExactly(sector0);
+        }
+
+        if (seenMode != "uefi")
+        {
+            var biosBoot = parts.FirstOrDefault(x => x.GetProperty("type").GetString() == BiosBoot);
+            BitConverter.ToUInt64(sector0, 0x5C).ShouldBe(biosBoot.ValueKind == JsonValueKind.Undefined ? 1UL : (ulong)biosBoot.GetProperty("start").GetInt64());
+        }
+
+        if (parts.FirstOrDefault(x => x.GetProperty("type").GetString() == Esp) is { ValueKind: JsonValueKind.Object } esp)
+        {
+            ImageProject.Sh($"mdir -i '{raw}@@{esp.GetProperty("start").GetInt64() * 512}' ::/EFI/BOOT").ShouldContain("BOOTX64");
+        }
 
         var root = p.Combine("root.img");
-        ImageProject.Sh($"dd if='{p.OutputFile("raw")}' of='{root}' bs=512 skip={parts[^1].GetProperty("start").GetInt64()} count={parts[^1].GetProperty("size").GetInt64()} status=none");
+        ImageProject.Sh($"dd if='{raw}' of='{root}' bs=512 skip={parts[^1].GetProperty("start").GetInt64()} count={parts[^1].GetProperty("size").GetInt64()} status=none");
+        ImageProject.Sh($"e2fsck -fn '{root}'");
+        ImageProject.Sh($"e2label '{root}'").Trim().ShouldBe("cloudimg-rootfs");
         var seen = ImageProject.Sh($"debugfs -R 'cat /etc/block-device' '{root}' 2>/dev/null").Trim();
-        var diskKib = new FileInfo(p.OutputFile("raw")).Length / 1024;
-        seen.ShouldBe($"{element["block-device-".Length..]} {(bootMode == "uefi" ? "uefi" : label == "dos" ? "bios" : "hybrid")} {diskKib}");
+        var diskKib = new FileInfo(raw).Length / 1024;
+        seen.ShouldBe($"{element["block-device-".Length..]} {seenMode} {diskKib}");
 
         // Before block-device.d, DIB_IMAGE_SIZE is --image-size as given (GB), if given.
         ImageProject.Sh($"debugfs -R 'cat /etc/size-early' '{root}' 2>/dev/null").Trim().ShouldBe(imageSize == "" ? "unset" : imageSize);
         if (imageSize != "")
         {
-            diskKib.ShouldBe(1024 * 1024);
+            diskKib.ShouldBe(long.Parse(imageSize, System.Globalization.CultureInfo.InvariantCulture) * 1024 * 1024);
         }
     }
 

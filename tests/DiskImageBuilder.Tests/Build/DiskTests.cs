@@ -113,7 +113,8 @@ public sealed class DiskTests
     public void MkfsOptions_with_extended_options_join_ours_and_the_root_stays_in_its_partition()
     {
         // mke2fs keeps only its last -E: passed as they are, these would drop the partition offset.
-        using var p = Disk("<ImageFormat>raw</ImageFormat><MkfsOptions>-E stride=16 -O ^has_journal -Estripe_width=32</MkfsOptions>");
+        // MaxOnlineResize joins them too (resize=): the root reserves GDT blocks for that size only.
+        using var p = Disk("<ImageFormat>raw</ImageFormat><MkfsOptions>-E stride=16 -O ^has_journal -Estripe_width=32</MkfsOptions><MaxOnlineResize>4194304</MaxOnlineResize>");
 
         var run = p.Build();
 
@@ -125,6 +126,21 @@ public sealed class DiskTests
         super.ShouldContain("RAID stripe width:        32");
         super.ShouldNotContain("has_journal");
         ImageProject.Sh($"e2label '{rootFs}'").Trim().ShouldBe("cloudimg-rootfs");
+
+        // What mke2fs reserves on a filesystem of the same size with and without resize=.
+        string ReservedGdt(string text) => text.Split('\n').Single(l => l.StartsWith("Reserved GDT blocks:", StringComparison.Ordinal));
+        var sizeKib = new FileInfo(rootFs).Length / 1024;
+        string Reference(string extended)
+        {
+            var file = p.Combine("reference.img");
+            File.Delete(file);
+            ImageProject.Sh($"truncate -s {sizeKib}K '{file}' && mke2fs -F -q -t ext4 -O ^has_journal {extended} '{file}' {sizeKib}k");
+            return ReservedGdt(ImageProject.Sh($"dumpe2fs -h '{file}' 2>/dev/null"));
+        }
+
+        var withResize = Reference("-E resize=4194304");
+        withResize.ShouldNotBe(Reference(string.Empty), "the check can tell the two apart");
+        ReservedGdt(super).ShouldBe(withResize);
     }
 
     [Fact]

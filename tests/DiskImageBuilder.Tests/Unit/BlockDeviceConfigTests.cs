@@ -192,14 +192,17 @@ public sealed class BlockDeviceConfigTests
     }
 
     [Theory]
-    [InlineData("bios", "Mbr root:LinuxFilesystem:0:True")]
-    [InlineData("uefi", "Gpt ESP:EfiSystem:67108864:False root:LinuxFilesystem:0:False")]
-    [InlineData("hybrid", "Gpt BIOS:BiosBoot:1048576:False ESP:EfiSystem:67108864:False root:LinuxFilesystem:0:False")]
+    [InlineData("bios", "Mbr root::100%:True@/")]
+    [InlineData("uefi", "Gpt ESP:EF00:67108864:False@/boot/efi root::100%:False@/")]
+    [InlineData("hybrid", "Gpt BIOS:EF02:1048576:False ESP:EF00:67108864:False@/boot/efi root::100%:False@/")]
     public void Boot_modes_are_named_layouts_of_the_same_model(string mode, string expected)
     {
-        var config = BlockDeviceConfigParser.Parse(BootModes.Layout(mode), mode, Root);
+        var config = BootModes.Config(mode, Root);
+        config.Source.ShouldBe($"BootMode {mode}");
         config.Root.Name.ShouldBe("mkfs_root");
-        var specs = DiskImage.Partitions(mode, 0);
-        $"{config.Tables[0].Label} {string.Join(' ', specs.Select(s => $"{s.Name}:{s.Kind}:{s.SizeBytes}:{s.Bootable}"))}".ShouldBe(expected);
+        string Part(PartitionNode p) =>
+            $"{p.Name}:{p.TypeCode}:{(p.Size.IsPercent ? $"{p.Size.Percent}%" : p.Size.Bytes)}:{p.Boot}"
+            + string.Concat(config.FileSystems.Where(f => f.Base == p.Name).Select(f => "@" + config.MountOf(f)!.MountPoint));
+        $"{config.Tables[0].Label} {string.Join(' ', config.Tables[0].Partitions.Select(Part))}".ShouldBe(expected);
     }
 }
