@@ -6,8 +6,8 @@ namespace DiskImageBuilder.BlockDevice;
 /// <summary>
 /// Makes the filesystems of a block-device layout from their parts of the tree (<see cref="TreeSplit"/>)
 /// without loop devices or mounts: ext2/3/4 with mke2fs -d straight into the disk file at the
-/// partition's offset; xfs with mkfs.xfs -p (<see cref="XfsProtofile"/>) when the tree fits a
-/// protofile, else the private-namespace mount of <see cref="FileSystems.MakeXfs"/>; vfat with
+/// partition's offset; xfs through the private-namespace mount of <see cref="FileSystems.MakeXfs"/>
+/// (bookworm's mkfs.xfs -p writes a file that gets no single extent over the next AG's headers); vfat with
 /// mkfs.vfat and mcopy; swap with mkswap on a file. Whatever is made as a file is then copied onto
 /// its extents by <see cref="ExtentCopy"/>.
 /// </summary>
@@ -212,44 +212,16 @@ internal static class FileSystemMaker
         FileSystems.MakeExt(type, target, offset, content?.Directory, size, spec.Label, spec.Uuid, inodes, spec.MaxOnlineResize, spec.Options, log, cancellationToken, spec.Epoch);
     }
 
-    /// <summary>mkfs.xfs -p when the tree fits a protofile; otherwise, saying why, the mount in a private namespace.</summary>
     private static void MakeXfs(FileSystemSpec spec, FileSystemTree? content, string file, long size, string work, IBuildLog log, CancellationToken cancellationToken)
     {
-        var proto = Path.Combine(work, $"xfs-{spec.Uuid:N}.proto");
-        var sticky = new List<(string Path, int Mode)>();
-        var why = content is null ? null : XfsProtofile.Write(content.Directory, proto, sticky, cancellationToken);
-        if (why is not null)
+        if (content is not null)
         {
-            log.Message(LogImportance.Normal, $"DiskImageBuilder: xfs '{spec.Label}' ({content!.MountPoint}) is filled through a private mount: a mkfs.xfs protofile cannot hold it ({why})");
             FileSystems.MakeXfs(file, content.Directory, Path.Combine(work, $"xfs-mount-{spec.Uuid:N}"), size, spec.Label, spec.Options, log, cancellationToken, spec.Uuid);
             return;
         }
 
-        try
-        {
-            NewFile(file, size);
-            string[] protoArgs = content is null ? [] : ["-p", proto];
-            FileSystems.Run(
-                new ProcessSpec("mkfs.xfs", ["-q", "-f", "-L", spec.Label, "-m", $"uuid={spec.Uuid}", .. protoArgs, .. FileSystems.SplitOptions(spec.Options), file]),
-                log,
-                cancellationToken);
-            if (sticky.Count > 0)
-            {
-                // xfs_db goes on after a failed "path" and would write the previous inode: each
-                // write must echo its new mode, and nothing else may be said.
-                var spec2 = new ProcessSpec("xfs_db", ["-x", .. XfsProtofile.StickyFixups(sticky), file]);
-                var said = new List<string>();
-                var result = ProcessRunner.Run(spec2, said.Add, cancellationToken);
-                if (result.ExitCode != 0 || said.Count != sticky.Count || said.Any(l => !l.StartsWith("core.mode = ", StringComparison.Ordinal)))
-                {
-                    throw new DibException(DibCodes.FileSystemFailed, $"xfs_db could not set the sticky bits of xfs '{spec.Label}' ({string.Join(", ", sticky.Select(s => s.Path))}): {string.Join(" | ", said)}");
-                }
-            }
-        }
-        finally
-        {
-            File.Delete(proto);
-        }
+        NewFile(file, size);
+        FileSystems.Run(new ProcessSpec("mkfs.xfs", ["-q", "-f", "-L", spec.Label, "-m", $"uuid={spec.Uuid}", .. FileSystems.SplitOptions(spec.Options), file]), log, cancellationToken);
     }
 
     private static void NewFile(string file, long size)

@@ -260,7 +260,8 @@ public sealed class DiskTests
         ImageProject.Sh($"mount -t tmpfs dib-test-cache '{cache}'");
         try
         {
-            p.Build().Succeeded.ShouldBeTrue();
+            var cold = p.Build();
+            cold.Succeeded.ShouldBeTrue(cold.Output);
             Directory.Delete(p.Combine("obj"), recursive: true);
             Directory.Delete(p.Combine("bin"), recursive: true);
 
