@@ -181,6 +181,7 @@ internal sealed class PackageCache : IDisposable
                 break;
             }
 
+            var length = deb.Length;
             try
             {
                 deb.Delete();
@@ -190,8 +191,8 @@ internal sealed class PackageCache : IDisposable
                 continue;
             }
 
-            total -= deb.Length;
-            bytes += deb.Length;
+            total -= length;
+            bytes += length;
             files++;
         }
 
