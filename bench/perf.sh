@@ -79,7 +79,8 @@ bare() {
     || { cat "$dir/mmdebstrap.log" >&2; exit 1; }
   # The filesystem a little larger than the tree, as an image builder must size it.
   size=$(du -sm "$tree" | awk '{ print int($1 * 1.25) + 256 }')
-  mke2fs -q -t ext4 -L cloudimg-rootfs -d "$tree" "$dir/fs.img" "${size}M"
+  # mke2fs says "Creating regular file" on stdout even with -q: only the time goes there.
+  mke2fs -q -t ext4 -L cloudimg-rootfs -d "$tree" "$dir/fs.img" "${size}M" > /dev/null
   qemu-img convert -c -O qcow2 -o compression_type=zstd "$dir/fs.img" "$dir/out.qcow2"
   local took
   took=$(seconds "$start" "$(date +%s.%N)")
