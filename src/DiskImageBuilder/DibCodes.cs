@@ -115,5 +115,8 @@ public static class DibCodes
 
     /// <summary>Raised by the SDK (sdk/Sdk/DiskImageBuilder.targets): ImageDeterministic=true outside git without SOURCE_DATE_EPOCH.</summary>
     public const string NoCommitForDeterministic = "DIB0403";
+    // 060x: apt's package cache in the image cache (DIB_APT_LOCAL_CACHE).
+    public const string PackageCacheUnavailable = "DIB0600";
+
     public const string Internal = "DIB0999";
 }

@@ -72,6 +72,7 @@ public static class ImageBuilder
 
         BreakPoints? breaks = null;
         PhaseCache? cache = null;
+        PackageCache? packages = null;
         try
         {
             var root = Path.Combine(work, "root");
@@ -104,9 +105,18 @@ public static class ImageBuilder
             ImageContent.CheckCollisions(request.Files, request.Services, []);
             var content = ImageContent.Stage(hooksRoot, request.Files, request.Services);
 
-            cache = OpenPhaseCache(request, env, elements, hooksRoot, StepNames(content is not null), root, log);
+            var maxCache = request.ImageCacheMaxSize ?? PhaseCache.DefaultMaxBytes;
+            packages = PackageCache.Open(env["DIB_IMAGE_CACHE"], sourced, log);
+            if (packages is not null)
+            {
+                env[PackageCache.ViewVariable] = packages.View;
+            }
+
+            // The package cache and the snapshots share ImageCacheMaxSize; packages keep up to half of it
+            // ahead of the snapshots (a rebuild from cached packages is cheap, a download is not).
+            cache = OpenPhaseCache(request, env, elements, hooksRoot, StepNames(content is not null), root, maxCache - Math.Min(packages?.PoolBytes ?? 0, maxCache / 2), log);
             var tree = cache?.TreeView ?? root;
-            runner = new PhaseRunner(hooks, root, env, ImageEnvironment.WorkingDirectory(request), log) { TreeView = tree, Enter = cache?.Enter ?? [] };
+            runner = new PhaseRunner(hooks, root, env, ImageEnvironment.WorkingDirectory(request), log) { TreeView = tree, Enter = cache?.Enter ?? [], PackageCacheView = packages?.View };
             breaks = new BreakPoints(request.BreakPoints, interactive, work, root, runner.HostEnvironment(), log);
             // DIB's DIB_IMAGE_SIZE from block-device.d on: the disk's size in KiB, fixed from the tree
             // as post-install.d left it; the disk is made at least that large.
@@ -152,6 +162,7 @@ public static class ImageBuilder
                     var clock = Stopwatch.StartNew();
                     steps[i].Run(cancellationToken);
                     log.StepTimed(new StepTiming(steps[i].Name, clock.Elapsed, Restored: false));
+                    packages?.Harvest();
                     cache?.AfterStep(i);
                 }
             }
@@ -168,8 +179,10 @@ public static class ImageBuilder
             }
 
             // The packages as the tree holds them now, also recorded in the image where DIB keeps its manifests.
+            var installed = PackageInventory.Read(tree);
+            packages?.MarkUsed(installed.Select(p => (p.Name, p.Version, p.Architecture)));
             var sbom = new Sbom.Content(
-                request.ImageName, [.. elements.Names], PackageInventory.Read(tree), PackageInventory.Distro(tree), [], BuildTime.Of(request));
+                request.ImageName, [.. elements.Names], installed, PackageInventory.Distro(tree), [], BuildTime.Of(request));
             var manifests = Path.Combine(tree, Sbom.ManifestDirectory);
             if (Directory.Exists(manifests) && new DirectoryInfo(manifests).LinkTarget is null)
             {
@@ -219,7 +232,20 @@ public static class ImageBuilder
         {
             try
             {
-                cache?.Dispose();
+                try
+                {
+                    cache?.Dispose();
+                }
+                finally
+                {
+                    if (packages is not null)
+                    {
+                        var max = request.ImageCacheMaxSize ?? PhaseCache.DefaultMaxBytes;
+                        packages.Harvest();
+                        packages.Evict(Math.Max(0, max - (cache?.KeptBytes ?? 0)));
+                        packages.Dispose();
+                    }
+                }
             }
             finally
             {
@@ -285,7 +311,7 @@ public static class ImageBuilder
     }
 
     private static PhaseCache? OpenPhaseCache(
-        BuildRequest request, Dictionary<string, string> env, ResolvedElements elements, string hooksRoot, List<string> steps, string root, IBuildLog log)
+        BuildRequest request, Dictionary<string, string> env, ResolvedElements elements, string hooksRoot, List<string> steps, string root, long maxBytes, IBuildLog log)
     {
         var why = !request.PhaseCache ? "DisablePhaseCache is set"
             : request.BreakPoints.Count > 0 ? "break points need every phase to run"
@@ -297,7 +323,7 @@ public static class ImageBuilder
         }
 
         var inputs = BuildInputs.Compute(hooksRoot, env, elements.Names, steps, PhaseRunner.EngineScripts, elements.Elements);
-        return PhaseCache.Open(env["DIB_IMAGE_CACHE"], root, hooksRoot, inputs, Outputs.PathOf(request), request.ImageCacheMaxSize ?? PhaseCache.DefaultMaxBytes, log);
+        return PhaseCache.Open(env["DIB_IMAGE_CACHE"], root, hooksRoot, inputs, Outputs.PathOf(request), maxBytes, log);
     }
 
     private static SourceLocation? Where(BuildRequest request) =>

@@ -47,6 +47,12 @@ internal sealed class PhaseRunner
     /// <summary>The image's /dev entries, made once per build beside the hooks tree (in the work directory, outside the tree).</summary>
     private string DevNodes => Path.Combine(Path.GetDirectoryName(_hooks.Root)!, "dev-nodes");
 
+    /// <summary>
+    /// The build's view of apt's package cache (archives/, lists/), mounted at /var/cache/apt/archives
+    /// and /var/lib/apt/lists for every script inside the image whose tree has those folders; null: none.
+    /// </summary>
+    public string? PackageCacheView { get; init; }
+
     /// <summary>A command prefix that puts scripts where the tree is mounted (nsenter), if it is.</summary>
     public IReadOnlyList<string> Enter { get; init; } = [];
 
@@ -161,7 +167,7 @@ internal sealed class PhaseRunner
             env["PATH"] = $"{InTargetHooks}/bin:{env["PATH"]}";
             var inImage = $"{InTargetHooks}/{script.Phase.Name}/{script.Name}";
             // bash, not sh: dash drops the exported functions (die, get_image_element_array) from the environment.
-            args = [.. InImage, .. Unshare, "bash", "-c", ChrootWrapper.Value, "dib-chroot", _rootTree, _hooks.Root, shell!, inImage, DevNodes,
+            args = [.. InImage, .. Unshare, "bash", "-c", ChrootWrapper.Value, "dib-chroot", _rootTree, _hooks.Root, shell!, inImage, DevNodes, PackageCacheView ?? string.Empty,
                 .. _hooks.EnvironmentFiles().Select(f => $"{InTargetHooks}/{f}")];
         }
         else

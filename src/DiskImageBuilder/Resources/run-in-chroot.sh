@@ -7,11 +7,12 @@
 # only the image.
 # $1: root tree, $2: hooks tree, $3: shell inside the image, $4: script path inside the image,
 # $5: a folder on the host (outside the tree) for the /dev entries, made by the build's first script;
-# $6…: the environment.d files to source first (paths inside the image), in dib-run-parts' order.
+# $6: the build's view of apt's package cache on the host (archives/, lists/), or empty for none;
+# $7…: the environment.d files to source first (paths inside the image), in dib-run-parts' order.
 exec 2>&1 </dev/null
 set -e
-root=$1 hooks=$2 shell=$3 script=$4 devnodes=$5
-shift 5
+root=$1 hooks=$2 shell=$3 script=$4 devnodes=$5 packages=$6
+shift 6
 if [ ! -d "$devnodes" ]; then
   # Made once per build and copied for each script: one cp instead of a dozen processes each time.
   rm -rf "$devnodes.new"
@@ -45,6 +46,16 @@ mount -t tmpfs -o nosuid,nodev,mode=1777 dib-shm "$root/dev/shm"
 # Read-only inside the image, as in diskimage-builder.
 mount --bind "$hooks" "$root/tmp/in_target.d"
 mount -o remount,ro,bind "$root/tmp/in_target.d"
+# apt's downloads and package lists live in the image cache, never in the tree (nor in a snapshot).
+# Only real folders: a symbolic link would be followed on the host.
+if [ -n "$packages" ]; then
+  for pair in archives:var/cache/apt/archives lists:var/lib/apt/lists; do
+    target=$root/${pair#*:}
+    if [ -d "$target" ] && [ ! -L "$target" ]; then
+      mount --bind "$packages/${pair%%:*}" "$target"
+    fi
+  done
+fi
 # pivot_root(2) and umount2(2) by number: the host's tools are gone once the root moves, so one
 # process (perl, in every Debian) moves it, detaches the old one and execs the image's shell.
 case $(uname -m) in

@@ -112,6 +112,9 @@ internal sealed class PhaseCache : IDisposable
         _log.Message(LogImportance.Low, $"DiskImageBuilder: snapshot of {_inputs.Steps[index].Name} saved as {layer.Directory} ({clock.Elapsed.TotalSeconds:0.00} s)");
     }
 
+    /// <summary>Bytes the snapshots hold after <see cref="Dispose"/> evicted (0 when another build held the store).</summary>
+    public long KeptBytes { get; private set; }
+
     public void Dispose()
     {
         _overlay.Dispose();
@@ -120,6 +123,7 @@ internal sealed class PhaseCache : IDisposable
         SnapshotStore.Touch(_chain);
         _store.RecordInputs(_image, _inputs);
         var evicted = _store.Evict(_maxBytes);
+        KeptBytes = evicted?.Kept ?? 0;
         if (evicted is { Layers: > 0 } e)
         {
             _log.Message(LogImportance.Normal, $"DiskImageBuilder: phase cache: evicted {e.Layers} least recently used snapshot(s), {e.Evicted >> 20} MiB; {e.Kept >> 20} MiB kept (ImageCacheMaxSize {_maxBytes >> 20} MiB)");

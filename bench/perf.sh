@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Benchmark (issue 20): samples/debian-vm against the bare tools, side by side in one run,
+# alternating, BENCH_ROUNDS rounds (default 3), medians and ratios printed as one table:
+#   bare    one mmdebstrap with every package of the image, mke2fs -d, qemu-img convert (zstd qcow2)
+#   cold    empty image cache, no obj/bin
+#   daily   phase snapshots gone, package cache and base tree kept (a rebuild when anything early changed)
+#   warm    one post-install.d script changed
+#   no-op   nothing changed
+# The bare tools get the packages the cold build installed (read from the first cold build's image),
+# so both make the same tree from the same mirror. Needs root and the Debian mirror, like any build.
+# BENCH_KEEP=1 keeps every build's log (with the engine's phase timings) in the work folder.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+rounds=${BENCH_ROUNDS:-3}
+export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 DOTNET_NOLOGO=1
+"$repo/eng/host-tools.sh" > /dev/null
+"$repo/eng/pack.sh" > /dev/null
+
+work=$(mktemp -d /var/tmp/dib-perf.XXXXXX)
+if [ "${BENCH_KEEP:-}" = 1 ]; then echo "bench: logs kept in $work"; else trap 'rm -rf "$work"' EXIT; fi
+# A package folder of our own: the SDK just packed, never a copy another checkout packed.
+export NUGET_PACKAGES=$work/nuget-packages
+cp -a "$repo/samples/debian-vm" "$work/"
+cp "$repo/global.json" "$work/"
+cat > "$work/nuget.config" <<XML
+<configuration>
+  <packageSources><clear /><add key="local" value="$repo/artifacts/packages" /><add key="nuget.org" value="https://api.nuget.org/v3/index.json" /></packageSources>
+</configuration>
+XML
+mkdir -p "$work/debian-vm/elements/bench-touch/post-install.d"
+script=$work/debian-vm/elements/bench-touch/post-install.d/50-bench-touch
+printf '#!/bin/sh\necho cold > /etc/bench-touch\n' > "$script"
+chmod +x "$script"
+cat > "$work/Directory.Build.targets" <<XML
+<Project><ItemGroup><Element Include="bench-touch" /></ItemGroup></Project>
+XML
+project=$work/debian-vm/debian-vm.dibproj
+image=$work/debian-vm/bin/Debug/debian-vm.qcow2
+
+seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+
+# $1: log name, $2: image cache folder.
+build() {
+  local start
+  # The previous build's writes reach the disk now, not during this build's clock.
+  sync
+  start=$(date +%s.%N)
+  dotnet build "$project" -nologo -v:q -p:ImageCacheDirectory="$2" -bl:"$work/$1.binlog" \
+    -fl "-flp:logfile=$work/$1.log;verbosity=normal;ShowTimestamp" > "$work/$1.out" 2>&1 \
+    || { cat "$work/$1.out" >&2; exit 1; }
+  seconds "$start" "$(date +%s.%N)"
+}
+
+# The packages the image holds, as mmdebstrap --include takes them: from the SPDX document the
+# build writes beside the image.
+packages_of_image() {
+  python3 -c 'import json, sys
+doc = json.load(open(sys.argv[1]))
+print(",".join(sorted(p["name"] for p in doc["packages"] if p["SPDXID"].startswith("SPDXRef-Package-deb-"))))' "${image%.qcow2}.spdx.json"
+}
+
+sources=()
+while IFS= read -r uri; do sources+=("$uri"); done < <(
+  for suite in bookworm bookworm-updates; do echo "deb http://deb.debian.org/debian $suite main"; done
+  echo "deb http://deb.debian.org/debian-security bookworm-security main")
+
+bare() {
+  local dir=$work/bare start tree size
+  [ -f "$work/packages.txt" ] || packages_of_image > "$work/packages.txt"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  tree=$dir/tree
+  sync
+  start=$(date +%s.%N)
+  local packages
+  packages=$(cat "$work/packages.txt")
+  mmdebstrap --quiet --mode=root --format=directory --variant=minbase --architectures=amd64 \
+    --include="$packages" bookworm "$tree" "${sources[@]}" > "$dir/mmdebstrap.log" 2>&1 \
+    || { cat "$dir/mmdebstrap.log" >&2; exit 1; }
+  # The filesystem a little larger than the tree, as an image builder must size it.
+  size=$(du -sm "$tree" | awk '{ print int($1 * 1.25) + 256 }')
+  # mke2fs says "Creating regular file" on stdout even with -q: only the time goes there.
+  mke2fs -q -t ext4 -L cloudimg-rootfs -d "$tree" "$dir/fs.img" "${size}M" > /dev/null
+  qemu-img convert -c -O qcow2 -o compression_type=zstd "$dir/fs.img" "$dir/out.qcow2"
+  local took
+  took=$(seconds "$start" "$(date +%s.%N)")
+  rm -rf "$dir"
+  echo "$took"
+}
+
+median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+bares=() colds=() dailies=() warms=() noops=()
+for round in $(seq 1 "$rounds"); do
+  cache=$work/cache$round
+  clean() { rm -rf "$work/debian-vm/bin" "$work/debian-vm/obj"; }
+  # Alternating: the cold build first in odd rounds (the first one also tells the bare tools the
+  # package list), the bare tools first in even rounds.
+  clean
+  printf '#!/bin/sh\necho cold > /etc/bench-touch\n' > "$script"
+  if [ $((round % 2)) = 1 ]; then
+    colds+=("$(build "cold$round" "$cache")")
+    bares+=("$(bare)")
+  else
+    bares+=("$(bare)")
+    colds+=("$(build "cold$round" "$cache")")
+  fi
+  # Daily: the snapshots are gone (evicted, or a root.d change), the package cache and base tree are not.
+  rm -rf "$cache/phases"
+  clean
+  dailies+=("$(build "daily$round" "$cache")")
+  printf '#!/bin/sh\necho warm %s > /etc/bench-touch\n' "$round" > "$script"
+  warms+=("$(build "warm$round" "$cache")")
+  noops+=("$(build "noop$round" "$cache")")
+  rm -rf "$cache"
+  echo "bench: round $round: bare ${bares[-1]} s, cold ${colds[-1]} s, daily ${dailies[-1]} s, warm ${warms[-1]} s, no-op ${noops[-1]} s" >&2
+done
+
+b=$(median "${bares[@]}") c=$(median "${colds[@]}") d=$(median "${dailies[@]}") w=$(median "${warms[@]}") n=$(median "${noops[@]}")
+printf '\n%s rounds, alternating; medians (each round'"'"'s figures in brackets)\n\n' "$rounds"
+printf '| build | wall time (s) | ratio to bare tools | ratio to cold |\n| --- | ---: | ---: | ---: |\n'
+printf '| bare tools (mmdebstrap + mke2fs -d + qemu-img) [%s] | %.1f | 1.000 | %s |\n' "${bares[*]}" "$b" "$(ratio "$b" "$c")"
+printf '| cold (empty caches) [%s] | %.1f | %s | 1.000 |\n' "${colds[*]}" "$c" "$(ratio "$c" "$b")"
+printf '| daily rebuild (snapshots gone, package cache warm) [%s] | %.1f | %s | %s |\n' "${dailies[*]}" "$d" "$(ratio "$d" "$b")" "$(ratio "$d" "$c")"
+printf '| warm (one post-install.d script changed) [%s] | %.1f | %s | %s |\n' "${warms[*]}" "$w" "$(ratio "$w" "$b")" "$(ratio "$w" "$c")"
+printf '| no-op [%s] | %.2f | %s | %s |\n' "${noops[*]}" "$n" "$(ratio "$n" "$b")" "$(ratio "$n" "$c")"
+printf '\ntargets (issue 20): cold <= 1.0 x bare, daily <= 0.35 x cold, warm <= 0.05 x cold, no-op <= 1 s\n'
+# The engine's phase timings of each cold and daily build (BENCH_KEEP=1 keeps the full logs).
+for log in "$work"/cold*.log "$work"/daily*.log; do
+  printf '%s: %s\n' "$(basename "$log" .log)" "$(grep -o '[a-z.-]*\.d took [0-9.]* s' "$log" | sed 's/ took / /; s/ s$//' | paste -sd' ' -)"
+done
