@@ -30,13 +30,6 @@ public sealed class HostAndInputTests
     }
 
     [Fact]
-    public void Non_root_is_refused_at_once()
-    {
-        Should.Throw<DibException>(() => HostTools.CheckRoot(isRoot: false)).Diagnostics[0].Code.ShouldBe("DIB0030");
-        Should.NotThrow(() => HostTools.CheckRoot(isRoot: true));
-    }
-
-    [Fact]
     public void Unknown_format_lists_the_valid_ones()
     {
         var d = Should.Throw<DibException>(() => ImageFormats.Parse(["tar;floppy"], new SourceLocation("/p.dibproj", 4))).Diagnostics[0];
