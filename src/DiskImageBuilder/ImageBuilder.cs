@@ -66,8 +66,7 @@ public static class ImageBuilder
         }
 
         // Not root: the build's programs run as root in a user namespace of the user's own (until the build ends).
-        var (uid, gid) = UserNamespace.Ids();
-        using var userNamespace = rootless ? UserNamespace.Create(Environment.UserName, uid, gid) : null;
+        using var userNamespace = rootless ? UserNamespace.Create(Environment.UserName, UserNamespace.Uid()) : null;
 
         // Before the work directory is touched: a second build of this image would delete the first's tree.
         using var imageLock = ImageLock.Take(request, log, cancellationToken);

@@ -16,14 +16,29 @@ public sealed class UserNamespace : IDisposable
     /// <summary>The IDs mapped above root: enough for every ID Debian gives out (nobody is 65534).</summary>
     public const int MappedIds = 65536;
 
-    private static readonly AsyncLocal<UserNamespace?> Active = new();
+    private static readonly Lock Gate = new();
+    private static UserNamespace? _shared;
     private readonly TetheredProcess _holder;
-    private readonly UserNamespace? _outer;
+    private int _users;
 
-    private UserNamespace(TetheredProcess holder, UserNamespace? outer) => (_holder, _outer) = (holder, outer);
+    private UserNamespace(TetheredProcess holder) => _holder = holder;
 
-    /// <summary>The namespace the current build's programs run in, if the build is rootless.</summary>
-    public static UserNamespace? Current => Active.Value;
+    /// <summary>
+    /// The namespace this process's programs run in while a rootless build is under way. One per
+    /// process, shared by builds that overlap (all of one user, so all with the same map), and ended
+    /// with the last of them: a process-wide value, as the engine's worker threads (and MSBuild's)
+    /// do not all carry the starting thread's context.
+    /// </summary>
+    public static UserNamespace? Current
+    {
+        get
+        {
+            lock (Gate)
+            {
+                return _shared;
+            }
+        }
+    }
 
     /// <summary>The command prefix that runs a program as root inside the namespace.</summary>
     public IReadOnlyList<string> Enter => ["nsenter", $"--target={_holder.Id}", "--user", "--"];
@@ -32,10 +47,10 @@ public sealed class UserNamespace : IDisposable
     public static readonly IReadOnlyList<HostTool> HostTools = [new("newuidmap", "uidmap"), new("newgidmap", "uidmap")];
 
     /// <summary>
-    /// Creates the namespace for a build by <paramref name="user"/> (name and ID) and makes it
-    /// <see cref="Current"/> for this build (its threads and the threads they start) until disposed.
+    /// The namespace for a build by <paramref name="user"/> (name and ID), <see cref="Current"/> until
+    /// the build disposes it.
     /// </summary>
-    public static UserNamespace Create(string user, int uid, int gid)
+    public static UserNamespace Create(string user, int uid)
     {
         var uids = SubordinateRange(File.Exists(SubUid) ? File.ReadLines(SubUid) : [], user, uid)
             ?? throw NoRange(user, SubUid);
@@ -56,18 +71,26 @@ public sealed class UserNamespace : IDisposable
                 + ProcessRunner.FormatTail(trial.Tail));
         }
 
-        var holder = ProcessRunner.StartTethered(new ProcessSpec("unshare", [.. map, "cat"]));
-        // unshare makes the namespace, then a helper process maps the IDs: wait for both maps.
-        if (!SpinWait.SpinUntil(() => holder.HasExited || (Mapped($"/proc/{holder.Id}/uid_map") && Mapped($"/proc/{holder.Id}/gid_map")), TimeSpan.FromSeconds(10))
-            || holder.HasExited)
+        lock (Gate)
         {
-            holder.Dispose();
-            throw new DibException(DibCodes.UserNamespaceRefused, $"The user namespace for building as '{user}' did not get its ID maps from newuidmap/newgidmap within 10 s.");
-        }
+            if (_shared is null || _shared._holder.HasExited)
+            {
+                _shared = null;
+                var holder = ProcessRunner.StartTethered(new ProcessSpec("unshare", [.. map, "cat"]));
+                // unshare makes the namespace, then a helper process maps the IDs: wait for both maps.
+                if (!SpinWait.SpinUntil(() => holder.HasExited || (Mapped($"/proc/{holder.Id}/uid_map") && Mapped($"/proc/{holder.Id}/gid_map")), TimeSpan.FromSeconds(10))
+                    || holder.HasExited)
+                {
+                    holder.Dispose();
+                    throw new DibException(DibCodes.UserNamespaceRefused, $"The user namespace for building as '{user}' did not get its ID maps from newuidmap/newgidmap within 10 s.");
+                }
 
-        var ns = new UserNamespace(holder, Active.Value);
-        Active.Value = ns;
-        return ns;
+                _shared = new UserNamespace(holder);
+            }
+
+            _shared._users++;
+            return _shared;
+        }
     }
 
     /// <summary>Both lines written: root, then the subordinate range.</summary>
@@ -114,18 +137,27 @@ public sealed class UserNamespace : IDisposable
 
     public const string SubGid = "/etc/subgid";
 
-    /// <summary>The effective user and group ID of this process (/proc/self/status lists real, effective, saved, filesystem).</summary>
-    public static (int Uid, int Gid) Ids()
-    {
-        int Field(string name) => int.Parse(
-            File.ReadLines("/proc/self/status").First(l => l.StartsWith(name + ":", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[2],
-            CultureInfo.InvariantCulture);
-        return (Field("Uid"), Field("Gid"));
-    }
+    /// <summary>The effective user ID of this process (/proc/self/status lists real, effective, saved and filesystem IDs).</summary>
+    public static int Uid() => int.Parse(
+        File.ReadLines("/proc/self/status").First(l => l.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[2],
+        CultureInfo.InvariantCulture);
 
+    /// <summary>Ends this build's use of the namespace; the last build to end takes it down.</summary>
     public void Dispose()
     {
-        Active.Value = _outer;
+        lock (Gate)
+        {
+            if (--_users > 0)
+            {
+                return;
+            }
+
+            if (_shared == this)
+            {
+                _shared = null;
+            }
+        }
+
         _holder.Dispose();
     }
 }

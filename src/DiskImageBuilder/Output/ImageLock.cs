@@ -24,7 +24,7 @@ internal sealed class ImageLock : IDisposable
     /// </summary>
     public static string Directory { get; } = (System.IO.Directory.Exists("/run/lock")
         ? "/run/lock/diskimagebuilder"
-        : Path.Combine(Path.GetTempPath(), "diskimagebuilder-locks")) + (Environment.IsPrivilegedProcess ? string.Empty : $"-{UserNamespace.Ids().Uid}");
+        : Path.Combine(Path.GetTempPath(), "diskimagebuilder-locks")) + (Environment.IsPrivilegedProcess ? string.Empty : $"-{UserNamespace.Uid()}");
 
     /// <summary>
     /// Takes the locks of <paramref name="request"/>'s outputs and work directory, waiting (with a
