@@ -108,7 +108,7 @@ public sealed class RootlessTests : IClassFixture<RootlessTests.BuildUser>
         var error = run.Errors.ShouldHaveSingleItem();
         error.Code.ShouldBe("DIB0700");
         error.Text.ShouldContain($"usermod --add-subuids 100000-165535 --add-subgids 100000-165535 {user.Name}");
-        Directory.Exists(p.Combine("bin")).ShouldBeFalse();
+        File.Exists(p.OutputFile()).ShouldBeFalse();
     }
 
     [Fact]

@@ -84,10 +84,17 @@ public sealed class ImageProject : IDisposable
 
     public BuildRun Build(params string[] args) => Run(null, args);
 
-    /// <summary>`dotnet build` as an ordinary user, who is given the project's folder first.</summary>
+    /// <summary>
+    /// `dotnet build` as an ordinary user, who is given the project's folder at the first build (only
+    /// then: later, its image cache holds files of the user's subordinate IDs, which must keep them).
+    /// </summary>
     public BuildRun BuildAs(TestUser user, params string[] args)
     {
-        Sh($"chown -R '{user.Name}:' '{Dir}'");
+        if (Sh($"stat -c %U '{Dir}'").Trim() != user.Name)
+        {
+            Sh($"chown -R '{user.Name}:' '{Dir}'");
+        }
+
         return Dotnet.Verb("build", ProjectFile, _dir.Combine($"build-{Guid.NewGuid():N}.binlog"), Environment, null, user, args);
     }
 
