@@ -112,6 +112,23 @@ public sealed class RootlessTests : IClassFixture<RootlessTests.BuildUser>
     }
 
     [Fact]
+    public void When_the_host_refuses_the_user_namespace_the_build_stops_with_DIB0701_naming_the_refusal()
+    {
+        // A range that runs past the last ID there is (2^32 - 2): newuidmap refuses it.
+        using var user = new TestUser(subordinateIds: true, firstId: 4294960000);
+        using var p = ImageProject.Busybox();
+
+        var run = p.BuildAs(user);
+
+        run.Succeeded.ShouldBeFalse();
+        var error = run.Errors.ShouldHaveSingleItem();
+        error.Code.ShouldBe("DIB0701");
+        error.Text.ShouldContain("subuid overflow detected", Case.Insensitive, "the refusal itself, as newuidmap said it");
+        File.Exists(p.OutputFile()).ShouldBeFalse();
+        ImageProject.Sh($"ps -u '{user.Name}' -o pid= || true").Trim().ShouldBeEmpty();
+    }
+
+    [Fact]
     public void An_xfs_disk_stops_a_rootless_build_with_DIB0702_before_any_work()
     {
         using var p = ImageProject.Busybox("<PropertyGroup><ImageFormat>raw</ImageFormat><RootFileSystem>xfs</RootFileSystem></PropertyGroup>", """<Element Include="host-grub" />""");

@@ -11,7 +11,8 @@ namespace DiskImageBuilder.Tests;
 public sealed class TestUser : IDisposable
 {
     /// <param name="subordinateIds">Whether to give it a range of subordinate IDs (a rootless build needs one); without, any range useradd gave is taken away.</param>
-    public TestUser(bool subordinateIds)
+    /// <param name="firstId">Where the range starts; by default above every range given out so far.</param>
+    public TestUser(bool subordinateIds, long? firstId = null)
     {
         // Named by the test process, so a run killed before Dispose is told from a live one (RemoveLeftovers).
         Name = $"{Prefix}{Environment.ProcessId}-{Interlocked.Increment(ref _count)}";
@@ -27,8 +28,8 @@ public sealed class TestUser : IDisposable
 
             if (subordinateIds)
             {
-                // Above every range given out so far: never one another user holds.
-                var free = Math.Max(100000, Ranges(file, null).Select(r => r.Start + r.Count).DefaultIfEmpty(0).Max());
+                // Above every range given out so far (that fits): never one another user holds.
+                var free = firstId ?? Math.Max(100000, Ranges(file, null).Where(r => r.Start + r.Count <= uint.MaxValue).Select(r => r.Start + r.Count).DefaultIfEmpty(0).Max());
                 ImageProject.Sh($"usermod --add-{option} {free}-{free + UserNamespace.MappedIds - 1} '{Name}'");
             }
         }
