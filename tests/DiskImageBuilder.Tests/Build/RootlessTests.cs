@@ -97,6 +97,25 @@ public sealed class RootlessTests : IClassFixture<RootlessTests.BuildUser>
     }
 
     [Fact]
+    public void Disk_image_create_run_by_an_ordinary_user_builds_the_image_with_roots_owners()
+    {
+        using var dir = new TempDir();
+        var user = _user.User;
+        ImageProject.Sh($"chown '{user.Name}:' '{dir.Path}'");
+        var cli = Path.Combine(AppContext.BaseDirectory, "DiskImageBuilder.Cli.dll");
+
+        var output = ImageProject.Sh(
+            $"cd '{dir.Path}' && runuser -u '{user.Name}' -- env HOME='{user.Home}' DOTNET_CLI_HOME='{user.Home}' DOTNET_NOLOGO=1 "
+            + $"ELEMENTS_PATH='{Repo.TestElements}' DIB_IMAGE_CACHE='{dir.Combine("cache")}' dotnet '{cli}' -n -t tar -o '{dir.Combine("bb")}' busybox-tree 2>&1");
+
+        output.ShouldContain($"Image file {dir.Combine("bb.tar")} created.");
+        ImageProject.Sh($"stat -c %U '{dir.Combine("bb.tar")}'").Trim().ShouldBe(user.Name);
+        var listing = ImageProject.Sh($"tar -tv --numeric-owner -f '{dir.Combine("bb.tar")}' ./bin/busybox ./tmp/");
+        listing.ShouldContain("-rwxr-xr-x 0/0");
+        listing.ShouldContain("drwxrwxrwt 0/0");
+    }
+
+    [Fact]
     public void Without_subordinate_ids_the_build_stops_with_DIB0700_saying_how_to_add_them()
     {
         using var user = new TestUser(subordinateIds: false);

@@ -30,6 +30,17 @@ public sealed class HostAndInputTests
     }
 
     [Fact]
+    public void A_rootless_build_takes_the_users_first_range_of_subordinate_ids_big_enough_by_name_or_by_id()
+    {
+        string[] subuid = ["# comment", "alice:100000:65536", "bob:200000:1000", "bob:300000:65536", "1002:400000:70000", "carol:x:65536"];
+        UserNamespace.SubordinateRange(subuid, "alice", 1001).ShouldBe(100000);
+        UserNamespace.SubordinateRange(subuid, "bob", 1005).ShouldBe(300000, "a range too small for nobody (65534) is passed over");
+        UserNamespace.SubordinateRange(subuid, "dave", 1002).ShouldBe(400000, "newuidmap also matches the user's ID");
+        UserNamespace.SubordinateRange(subuid, "carol", 1003).ShouldBeNull();
+        UserNamespace.SubordinateRange([], "alice", 1001).ShouldBeNull();
+    }
+
+    [Fact]
     public void Unknown_format_lists_the_valid_ones()
     {
         var d = Should.Throw<DibException>(() => ImageFormats.Parse(["tar;floppy"], new SourceLocation("/p.dibproj", 4))).Diagnostics[0];
