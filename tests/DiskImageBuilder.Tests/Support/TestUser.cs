@@ -73,6 +73,19 @@ public sealed class TestUser : IDisposable
             }
         }
 
+        // The user's own folder of build locks (Output.ImageLock), named by its ID.
+        var uid = ProcessRunner.Run(new ProcessSpec("id", ["-u", name]), null, CancellationToken.None);
+        if (uid.ExitCode == 0 && uid.Tail.Count == 1 && uid.Tail[0].All(char.IsAsciiDigit))
+        {
+            foreach (var locks in (string[])[$"/run/lock/diskimagebuilder-{uid.Tail[0]}", Path.Combine(Path.GetTempPath(), $"diskimagebuilder-locks-{uid.Tail[0]}")])
+            {
+                if (Directory.Exists(locks))
+                {
+                    Directory.Delete(locks, recursive: true);
+                }
+            }
+        }
+
         // -f: also while a process of the user is still ending; -r: its home and mail spool.
         ProcessRunner.Run(new ProcessSpec("userdel", ["-f", "-r", name]), null, CancellationToken.None);
     }
