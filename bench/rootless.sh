@@ -12,13 +12,17 @@ export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 DOTNET_NOLOGO=1
 work=$(mktemp -d /var/tmp/dib-bench-rootless.XXXXXX)
 chmod 0755 "$work"
 user=dib-bench-$$
+uid=
 cleanup() {
+  # The user's folder of build locks (named by its ID), then the user with its home and ranges.
+  if [ -n "$uid" ]; then rm -rf "/run/lock/diskimagebuilder-$uid"; fi
   userdel -f -r "$user" >/dev/null 2>&1 || true
   if [ "${BENCH_KEEP:-}" = 1 ]; then echo "bench: logs kept in $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
 useradd --create-home --shell /bin/sh "$user"
 home=$(getent passwd "$user" | cut -d: -f6)
+uid=$(id -u "$user")
 # useradd gives a range when /etc/subuid exists; otherwise one above every range given out so far.
 if ! grep -q "^$user:" /etc/subuid 2>/dev/null; then
   first=$(awk -F: 'BEGIN { m = 100000 } $2 + $3 > m { m = $2 + $3 } END { print m }' /etc/subuid /etc/subgid 2>/dev/null || echo 100000)
