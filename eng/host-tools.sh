@@ -4,6 +4,7 @@
 set -euo pipefail
 packages=(
   util-linux mount coreutils tar   # namespaces, mounts, chroot and tar outputs (engine)
+  uidmap                           # rootless builds: newuidmap, newgidmap (the user namespace of a build that is not root)
   mmdebstrap                       # debian-minimal: the distro tree
   e2fsprogs dosfstools mtools      # disk images: ext4 root and the EFI system partition, no mounts
   xfsprogs                         # RootFileSystem=xfs

@@ -3,7 +3,7 @@ namespace DiskImageBuilder;
 /// <summary>
 /// Every diagnostic code the product emits, in one place. Codes are never reused.
 /// 00xx elements and hooks, 002x project input, 003x host, 004x phases, 005x outputs, 006x phase cache, 01xx tools,
-/// 02xx disks and partition tables, 03xx files and apps composed into the image, 09xx internal.
+/// 02xx disks and partition tables, 03xx files and apps composed into the image, 070x rootless builds, 09xx internal.
 /// </summary>
 public static class DibCodes
 {
@@ -29,7 +29,7 @@ public static class DibCodes
     public const string InvalidPackageName = "DIB0026";
     public const string ImageFileIsDirectory = "DIB0027";
     public const string BadHookFile = "DIB0028";
-    public const string NotRoot = "DIB0030";
+    // DIB0030 (building needs root) is retired: a build that is not root runs in a user namespace (DIB070x).
     public const string MissingHostTools = "DIB0031";
     public const string ScriptFailed = "DIB0040";
     public const string Cancelled = "DIB0041";
@@ -119,4 +119,15 @@ public static class DibCodes
     public const string PackageCacheUnavailable = "DIB0600";
 
     public const string Internal = "DIB0999";
+
+    // 070x: rootless builds (a user namespace with the user's subordinate IDs).
+
+    /// <summary>Not root, and /etc/subuid or /etc/subgid gives the user no range of subordinate IDs.</summary>
+    public const string NoSubordinateIds = "DIB0700";
+
+    /// <summary>Not root, and the host refused a user namespace (newuidmap missing or not setuid, a policy, no namespaces left).</summary>
+    public const string UserNamespaceRefused = "DIB0701";
+
+    /// <summary>A part of the build that only the host's root can do (a loop mount for xfs) in a rootless build.</summary>
+    public const string NeedsRealRoot = "DIB0702";
 }

@@ -55,11 +55,18 @@ public static class ImageBuilder
             Ramdisk.CheckInitParts(elements.Elements, cancellationToken);
         }
 
-        HostTools.CheckRoot();
-        HostTools.Check(HostTools.Engine.Concat(elements.Elements.SelectMany(e => e.HostTools())).Concat(configured is null
+        var rootless = !Environment.IsPrivilegedProcess;
+        HostTools.Check(HostTools.Engine.Concat(rootless ? UserNamespace.HostTools : []).Concat(elements.Elements.SelectMany(e => e.HostTools())).Concat(configured is null
             ? BlockDevice.DiskImage.HostTools(formats, request.BootMode, request.RootFileSystem)
             : BlockDevice.DiskImage.HostTools(formats, BootModes.Bios, FileSystems.Ext4).Concat(formats.Any(f => f.IsDisk) ? LayoutDisk.HostTools(configured) : [])).Concat(Outputs.HostTools(formats)));
         BlockDevice.DiskLimits.Check(request, formats, Where(request), configured is { Tables.Count: > 0 } ? configured.Tables[0].Label : null);
+        if (rootless && formats.Any(f => f.IsDisk) && request.RootFileSystem == FileSystems.Xfs)
+        {
+            throw FileSystems.XfsNeedsRoot(Where(request));
+        }
+
+        // Not root: the build's programs run as root in a user namespace of the user's own (until the build ends).
+        using var userNamespace = rootless ? UserNamespace.Create(Environment.UserName, UserNamespace.Uid()) : null;
 
         // Before the work directory is touched: a second build of this image would delete the first's tree.
         using var imageLock = ImageLock.Take(request, log, cancellationToken);

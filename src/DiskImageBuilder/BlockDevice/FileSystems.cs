@@ -124,6 +124,11 @@ public static class FileSystems
     /// <param name="uuid">The filesystem UUID (mkfs.xfs -m uuid=), or null for a random one.</param>
     public static void MakeXfs(string image, string tree, string mountPoint, long size, string label, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken, Guid? uuid = null)
     {
+        if (UserNamespace.Current is not null)
+        {
+            throw XfsNeedsRoot(null);
+        }
+
         using (var f = File.Create(image))
         {
             f.SetLength(size);
@@ -144,6 +149,13 @@ public static class FileSystems
                     $"The xfs filesystem '{label}' of {size / MiB} MiB could not hold its tree ({Usage(tree, cancellationToken).Bytes / MiB} MiB measured).{ProcessRunner.FormatTail(result.Tail)}")
                 : null);
     }
+
+    /// <summary>A user namespace gets no loop devices: the kernel lets only the host's root attach one.</summary>
+    public static DibException XfsNeedsRoot(SourceLocation? where) => new(
+        DibCodes.NeedsRealRoot,
+        "This xfs filesystem is filled through a loop mount, and a build that is not root (it runs in a user namespace) cannot attach a loop device. "
+        + "Build it as root, or use ext4 (RootFileSystem=ext4, -o ext4 / FS_TYPE=ext4).",
+        where);
 
     /// <summary>A FAT filesystem (the EFI system partition) filled from a folder with mtools.</summary>
     /// <param name="volumeId">The 32-bit volume id as 8 hex digits (mkfs.vfat -i), or null for one from the clock.</param>

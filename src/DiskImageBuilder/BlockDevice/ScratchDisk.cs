@@ -1,3 +1,4 @@
+using DiskImageBuilder.Host;
 using Microsoft.Win32.SafeHandles;
 
 namespace DiskImageBuilder.BlockDevice;
@@ -6,7 +7,8 @@ namespace DiskImageBuilder.BlockDevice;
 /// The raw disk the disk stage assembles before conversion. In RAM (/dev/shm) when there is room,
 /// as DIB builds in tmpfs: mke2fs runs about twice as fast there. The file is unlinked
 /// as soon as it is opened and reached through /proc/PID/fd/N, so the kernel frees it when this
-/// process ends, however it ends: nothing can be left in /dev/shm. DIB_NO_TMPFS=1 keeps it on disk.
+/// process ends, however it ends: nothing can be left in /dev/shm. DIB_NO_TMPFS=1 (and a rootless
+/// build) keeps it on disk.
 /// </summary>
 internal sealed class ScratchDisk : IDisposable
 {
@@ -27,7 +29,10 @@ internal sealed class ScratchDisk : IDisposable
     /// <param name="expectedBytes">What the disk will really hold (it is sparse): decides whether RAM has room.</param>
     public static ScratchDisk Create(string workDirectory, long size, long expectedBytes, bool allowMemory)
     {
-        if (allowMemory && HasRoom(expectedBytes))
+        // Not in a rootless build: its tools run in a user namespace, and from there the kernel
+        // refuses /proc/PID/fd of our process, which is outside it (ptrace rules). The work
+        // directory's file is what they get instead; the next build of the image removes it if we die.
+        if (allowMemory && UserNamespace.Current is null && HasRoom(expectedBytes))
         {
             var file = System.IO.Path.Combine(SharedMemory, $"dib-disk-{Guid.NewGuid():N}");
             var handle = File.OpenHandle(file, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.ReadWrite);

@@ -1,8 +1,8 @@
 namespace DiskImageBuilder.Host;
 
 /// <summary>
-/// Checks, before any work, that the build runs as root and that every host program it needs is
-/// installed. The engine's own tools are listed here; elements list theirs in a host-tools file.
+/// Checks, before any work, that every host program the build needs is installed. The engine's own
+/// tools are listed here; elements list theirs in a host-tools file.
 /// </summary>
 internal static class HostTools
 {
@@ -36,16 +36,5 @@ internal static class HostTools
         throw new DibException(
             DibCodes.MissingHostTools,
             $"Missing host programs: {string.Join(", ", missing.Select(t => t.Command))}. Install them with: apt-get install -y {packages}");
-    }
-
-    /// <summary>Building mounts filesystems and chroots, so it needs root (rootless builds come later).</summary>
-    public static void CheckRoot(bool? isRoot = null)
-    {
-        if (!(isRoot ?? Environment.IsPrivilegedProcess))
-        {
-            throw new DibException(
-                DibCodes.NotRoot,
-                "Building an image needs root (it mounts /proc, /sys and /dev inside the image and runs chroot). Run the build as root, for example with sudo.");
-        }
     }
 }

@@ -154,6 +154,7 @@ public static class ProcessRunner
     /// started it ends (ours wait for their process) or this whole process dies, even by SIGKILL, it
     /// dies too. The kernel, not our code, does that, so nothing outlives a killed build; a hook's
     /// unshare takes its namespace down with it (--kill-child), also a PID 1 that ignores SIGTERM.</item>
+    /// <item>in a rootless build, as root in the build's user namespace (nsenter).</item>
     /// </list>
     /// The program is looked up here (PATH, then the sbin folders) as the pre-flight check looks it up.
     /// </summary>
@@ -170,6 +171,12 @@ public static class ProcessRunner
         if (newSession && Setsid.Value is { } setsid)
         {
             prefix.AddRange([setsid, "--"]);
+        }
+
+        // A rootless build runs every program as root in its user namespace (see UserNamespace).
+        if (UserNamespace.Current is { } ns)
+        {
+            prefix.AddRange([FindOnPath(ns.Enter[0]) ?? ns.Enter[0], .. ns.Enter.Skip(1)]);
         }
 
         return prefix.Count == 0 ? (program, spec.Arguments) : (prefix[0], [.. prefix.Skip(1), program, .. spec.Arguments]);

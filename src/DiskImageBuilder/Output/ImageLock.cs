@@ -18,10 +18,13 @@ internal sealed class ImageLock : IDisposable
 
     private ImageLock(List<FileLock> locks) => _locks = locks;
 
-    /// <summary>Where the lock files are: /run/lock (a tmpfs, empty after a reboot) or the temp folder.</summary>
-    public static string Directory { get; } = System.IO.Directory.Exists("/run/lock")
+    /// <summary>
+    /// Where the lock files are: /run/lock (a tmpfs, empty after a reboot) or the temp folder. Root's
+    /// builds share one folder; another user's builds get their own (root's is not theirs to write).
+    /// </summary>
+    public static string Directory { get; } = (System.IO.Directory.Exists("/run/lock")
         ? "/run/lock/diskimagebuilder"
-        : Path.Combine(Path.GetTempPath(), "diskimagebuilder-locks");
+        : Path.Combine(Path.GetTempPath(), "diskimagebuilder-locks")) + (Environment.IsPrivilegedProcess ? string.Empty : $"-{UserNamespace.Uid()}");
 
     /// <summary>
     /// Takes the locks of <paramref name="request"/>'s outputs and work directory, waiting (with a

@@ -18,12 +18,17 @@ if [ ! -d "$devnodes" ]; then
   rm -rf "$devnodes.new"
   mkdir -p "$devnodes.new/pts" "$devnodes.new/shm"
   cd "$devnodes.new"
-  mknod -m 666 null c 1 3
-  mknod -m 666 zero c 1 5
-  mknod -m 666 full c 1 7
-  mknod -m 666 random c 1 8
-  mknod -m 666 urandom c 1 9
-  mknod -m 666 tty c 5 0
+  # A rootless build (a user namespace) may not make device nodes: empty files stand in, and the
+  # host's nodes are bound onto them below, as mmdebstrap and podman do.
+  if mknod -m 666 null c 1 3 2>/dev/null; then
+    mknod -m 666 zero c 1 5
+    mknod -m 666 full c 1 7
+    mknod -m 666 random c 1 8
+    mknod -m 666 urandom c 1 9
+    mknod -m 666 tty c 5 0
+  else
+    touch null zero full random urandom tty .bind
+  fi
   ln -s pts/ptmx ptmx
   ln -s /proc/self/fd fd
   ln -s /proc/self/fd/0 stdin
@@ -38,9 +43,17 @@ mount --rbind "$root" "$root"
 mount -t proc -o nosuid,nodev,noexec dib-proc "$root/proc"
 # The kernel's settings are the host's: readable in the image, never written from it.
 mount --bind -o ro "$root/proc/sys" "$root/proc/sys"
-mount -t sysfs -o ro,nosuid,nodev,noexec dib-sys "$root/sys"
+# A user namespace without a network namespace of its own may not mount sysfs: the host's, read-only.
+mount -t sysfs -o ro,nosuid,nodev,noexec dib-sys "$root/sys" 2>/dev/null \
+  || { mount --rbind /sys "$root/sys" && mount -o remount,bind,ro "$root/sys"; }
 mount -t tmpfs -o mode=0755,nosuid,size=16m dib-dev "$root/dev"
 cp -a "$devnodes/." "$root/dev/"
+if [ -e "$root/dev/.bind" ]; then
+  rm "$root/dev/.bind"
+  for node in null zero full random urandom tty; do
+    mount --bind "/dev/$node" "$root/dev/$node"
+  done
+fi
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620 dib-devpts "$root/dev/pts"
 mount -t tmpfs -o nosuid,nodev,mode=1777 dib-shm "$root/dev/shm"
 # Read-only inside the image, as in diskimage-builder.

@@ -65,7 +65,12 @@ internal sealed class OverlayRoot : IDisposable
 
         // index=on keeps hard links whole when one name of a lower file is copied up (see
         // KeepHardLinks); no redirects or metacopy: each layer holds whole files, on its own.
-        var options = $"lowerdir={string.Join(':', lowers)},upperdir={upper},workdir={work},index=on,redirect_dir=off,metacopy=off";
+        // In a user namespace (a rootless build) the overlay keeps its own attributes in user.* xattrs
+        // (userxattr, kernel 5.11 on), which rules out index and redirect_dir=off: there, hard links are
+        // only kept whole by KeepHardLinks, and no directory rename makes a redirect (nofollow).
+        var options = UserNamespace.Current is null
+            ? $"lowerdir={string.Join(':', lowers)},upperdir={upper},workdir={work},index=on,redirect_dir=off,metacopy=off"
+            : $"lowerdir={string.Join(':', lowers)},upperdir={upper},workdir={work},userxattr,redirect_dir=nofollow,metacopy=off";
         for (var attempt = 1; ; attempt++)
         {
             InNamespace("mount", "-t", "overlay", "dib-phase-cache", "-o", options, _mountPoint);

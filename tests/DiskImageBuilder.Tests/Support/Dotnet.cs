@@ -14,9 +14,28 @@ public static class Dotnet
         Verb("build", project, binlog, environment, whileRunning, args);
 
     /// <summary>`dotnet VERB project` (build, publish, pack: the verbs that take MSBuild's switches).</summary>
-    public static BuildRun Verb(string verb, string project, string binlog, IReadOnlyDictionary<string, string>? environment, Action<Process>? whileRunning, params string[] args)
+    public static BuildRun Verb(string verb, string project, string binlog, IReadOnlyDictionary<string, string>? environment, Action<Process>? whileRunning, params string[] args) =>
+        Verb(verb, project, binlog, environment, whileRunning, asUser: null, args);
+
+    /// <param name="asUser">An ordinary user to run dotnet as (runuser), with that user's home as HOME and DOTNET_CLI_HOME; null: as we run.</param>
+    public static BuildRun Verb(string verb, string project, string binlog, IReadOnlyDictionary<string, string>? environment, Action<Process>? whileRunning, TestUser? asUser, params string[] args)
     {
         var psi = StartInfo(project, environment, ["-nr:false", "-tl:off", $"-bl:{binlog}", .. args], verb: verb);
+        if (asUser is not null)
+        {
+            string[] command = ["-u", asUser.Name, "--", psi.FileName, .. psi.ArgumentList];
+            psi.FileName = "runuser";
+            psi.ArgumentList.Clear();
+            foreach (var a in command)
+            {
+                psi.ArgumentList.Add(a);
+            }
+
+            psi.Environment["HOME"] = asUser.Home;
+            psi.Environment["DOTNET_CLI_HOME"] = asUser.Home;
+            psi.Environment["USER"] = psi.Environment["LOGNAME"] = asUser.Name;
+        }
+
         var output = new StringBuilder();
         using var p = new Process { StartInfo = psi };
         p.OutputDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };

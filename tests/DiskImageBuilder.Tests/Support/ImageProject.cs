@@ -84,6 +84,20 @@ public sealed class ImageProject : IDisposable
 
     public BuildRun Build(params string[] args) => Run(null, args);
 
+    /// <summary>
+    /// `dotnet build` as an ordinary user, who is given the project's folder at the first build (only
+    /// then: later, its image cache holds files of the user's subordinate IDs, which must keep them).
+    /// </summary>
+    public BuildRun BuildAs(TestUser user, params string[] args)
+    {
+        if (Sh($"stat -c %U '{Dir}'").Trim() != user.Name)
+        {
+            Sh($"chown -R '{user.Name}:' '{Dir}'");
+        }
+
+        return Dotnet.Verb("build", ProjectFile, _dir.Combine($"build-{Guid.NewGuid():N}.binlog"), Environment, null, user, args);
+    }
+
     /// <summary>`dotnet publish`, `dotnet pack`, … of the project.</summary>
     public BuildRun Verb(string verb, params string[] args) =>
         Dotnet.Verb(verb, ProjectFile, _dir.Combine($"{verb}-{Guid.NewGuid():N}.binlog"), Environment, null, args);

@@ -16,5 +16,6 @@ internal static class ModuleSetup
         }
 
         TempDir.RemoveLeftovers();
+        TestUser.RemoveLeftovers();
     }
 }

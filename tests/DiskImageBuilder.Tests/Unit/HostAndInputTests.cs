@@ -30,10 +30,14 @@ public sealed class HostAndInputTests
     }
 
     [Fact]
-    public void Non_root_is_refused_at_once()
+    public void A_rootless_build_takes_the_users_first_range_of_subordinate_ids_big_enough_by_name_or_by_id()
     {
-        Should.Throw<DibException>(() => HostTools.CheckRoot(isRoot: false)).Diagnostics[0].Code.ShouldBe("DIB0030");
-        Should.NotThrow(() => HostTools.CheckRoot(isRoot: true));
+        string[] subuid = ["# comment", "alice:100000:65536", "bob:200000:1000", "bob:300000:65536", "1002:400000:70000", "carol:x:65536"];
+        UserNamespace.SubordinateRange(subuid, "alice", 1001).ShouldBe(100000);
+        UserNamespace.SubordinateRange(subuid, "bob", 1005).ShouldBe(300000, "a range too small for nobody (65534) is passed over");
+        UserNamespace.SubordinateRange(subuid, "dave", 1002).ShouldBe(400000, "newuidmap also matches the user's ID");
+        UserNamespace.SubordinateRange(subuid, "carol", 1003).ShouldBeNull();
+        UserNamespace.SubordinateRange([], "alice", 1001).ShouldBeNull();
     }
 
     [Fact]
