@@ -115,5 +115,9 @@ public static class DibCodes
 
     /// <summary>Raised by the SDK (sdk/Sdk/DiskImageBuilder.targets): ImageDeterministic=true outside git without SOURCE_DATE_EPOCH.</summary>
     public const string NoCommitForDeterministic = "DIB0403";
+    // 072x: images of another architecture (arm64 on an amd64 host).
+    public const string ForeignArchitectureUnavailable = "DIB0720";
+    public const string ArchitectureBootMode = "DIB0721";
+
     public const string Internal = "DIB0999";
 }

@@ -47,6 +47,8 @@ public static class ImageBuilder
         request = layout is null
             ? request with { BootMode = BlockDevice.BlockDeviceChoice.Choose(request.BootMode, request.Architecture, elements, Where(request)) }
             : request with { BootMode = LayoutDisk.BootMode(layout), RootLabel = layout.Root.Label, RootFileSystem = layout.Root.Type };
+        // A block-device configuration with a BIOS boot partition or an MBR boot flag asks for BIOS too.
+        BootModes.CheckArchitecture(request.BootMode, request.Architecture, Where(request));
         log.Message(LogImportance.Normal, $"DiskImageBuilder: elements: {string.Join(' ', elements.Names)}");
 
         HookChecks.Check(elements.Elements);
@@ -58,11 +60,13 @@ public static class ImageBuilder
         HostTools.CheckRoot();
         HostTools.Check(HostTools.Engine.Concat(elements.Elements.SelectMany(e => e.HostTools())).Concat(layout is null
             ? BlockDevice.DiskImage.HostTools(formats, request.BootMode, request.RootFileSystem)
-            : BlockDevice.DiskImage.HostTools(formats, BootModes.Bios, FileSystems.Ext4).Concat(formats.Any(f => f.IsDisk) ? LayoutDisk.HostTools(layout) : [])).Concat(Outputs.HostTools(formats)));
+            : BlockDevice.DiskImage.HostTools(formats, BootModes.Bios, FileSystems.Ext4).Concat(formats.Any(f => f.IsDisk) ? LayoutDisk.HostTools(layout) : [])).Concat(Outputs.HostTools(formats)).Concat(ForeignArchitecture.Tools(request.Architecture)));
         BlockDevice.DiskLimits.Check(request, formats, Where(request), layout is { Tables.Count: > 0 } ? layout.Tables[0].Label : null);
 
         // Before the work directory is touched: a second build of this image would delete the first's tree.
         using var imageLock = ImageLock.Take(request, log, cancellationToken);
+        // Removed when the build ends, however it ends (a killed build's handler goes at the next build's start).
+        using var foreign = ForeignArchitecture.Register(request.Architecture, log, cancellationToken);
         var work = Path.GetFullPath(request.WorkDirectory);
         HostFiles.RemoveTree(work);
         if (request.RamdiskElement is not null)

@@ -48,9 +48,14 @@ public static partial class BlockDeviceChoice
     public static string Choose(string? bootMode, string architecture, ResolvedElements elements, SourceLocation? where)
     {
         var chosen = string.IsNullOrWhiteSpace(bootMode) ? null : BootModes.Normalize(bootMode, where);
+        if (chosen is not null)
+        {
+            BootModes.CheckArchitecture(chosen, architecture, where);
+        }
+
         if (!elements.Providers.TryGetValue(Provided, out var provider))
         {
-            return chosen ?? BootModes.Bios;
+            return chosen ?? (architecture is "arm64" ? BootModes.Uefi : BootModes.Bios);
         }
 
         var envDir = Path.Combine(provider.Directory, "environment.d");

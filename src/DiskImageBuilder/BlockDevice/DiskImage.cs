@@ -73,7 +73,7 @@ internal static class DiskImage
         }
 
         var espContent = Path.Combine(work, "esp");
-        MoveEspContent(tree, espContent, bootMode);
+        MoveEspContent(tree, espContent, bootMode, request.Architecture);
         if (BuildTime.Epoch(request) is { } epoch && Directory.Exists(Path.Combine(tree, EspDirectory)))
         {
             BuildTime.ClampTree(Path.Combine(tree, EspDirectory), epoch, cancellationToken); // emptied just now
@@ -253,7 +253,7 @@ internal static class DiskImage
         string.IsNullOrWhiteSpace(request.RootLabel) ? FileSystems.DefaultLabel(request.RootFileSystem) : request.RootLabel;
 
     /// <summary>The ESP's files leave the root tree (the ESP is mounted over the empty folder at boot).</summary>
-    private static void MoveEspContent(string tree, string espContent, string bootMode)
+    private static void MoveEspContent(string tree, string espContent, string bootMode, string architecture)
     {
         var source = Path.Combine(tree, EspDirectory);
         Directory.CreateDirectory(espContent);
@@ -274,13 +274,18 @@ internal static class DiskImage
             }
         }
 
-        if (BootModes.NeedsEfi(bootMode) && !File.Exists(Path.Combine(espContent, "EFI", "BOOT", "BOOTX64.EFI")))
+        var (binary, package) = EfiBinary(architecture);
+        if (BootModes.NeedsEfi(bootMode) && !File.Exists(Path.Combine(espContent, "EFI", "BOOT", binary)))
         {
             throw new DibException(
                 DibCodes.NoBootloader,
-                $"BootMode {bootMode} needs GRUB's EFI binary at /{EspDirectory}/EFI/BOOT/BOOTX64.EFI in the image. Add the 'vm' (or 'bootloader') element, which installs grub-efi-amd64-bin and builds it.");
+                $"BootMode {bootMode} needs GRUB's EFI binary at /{EspDirectory}/EFI/BOOT/{binary} in the image. Add the 'vm' (or 'bootloader') element, which installs {package} and builds it.");
         }
     }
+
+    /// <summary>The removable-media path UEFI firmware boots (EFI/BOOT/BOOT{machine}.EFI) and the GRUB package that builds it.</summary>
+    public static (string Binary, string Package) EfiBinary(string architecture) =>
+        architecture is "arm64" ? ("BOOTAA64.EFI", "grub-efi-arm64-bin") : ("BOOTX64.EFI", "grub-efi-amd64-bin");
 
     private static void RequireKernel(string tree)
     {
