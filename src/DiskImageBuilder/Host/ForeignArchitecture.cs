@@ -108,7 +108,7 @@ public sealed class ForeignArchitecture : IDisposable
         }
 
         var entry = Path.Combine(mountPoint, name);
-        log.Message(LogImportance.Low, $"DiskImageBuilder: {architecture} programs run under {emulator} (binfmt_misc handler {entry}, fix-binary)");
+        log.Message(LogImportance.Normal, $"DiskImageBuilder: {architecture} programs run under {emulator} (binfmt_misc handler {entry}, fix-binary)");
         return new ForeignArchitecture(entry, log);
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.RegularExpressions;
 using DiskImageBuilder.Host;
 using Shouldly;
 using Xunit;
@@ -96,6 +97,24 @@ public sealed class Arm64RequestTests
         }
 
         OurHandlers(Environment.ProcessId).ShouldBeEmpty("removed when the build ended");
+    }
+
+    [Fact]
+    public void A_failed_arm64_build_removes_its_handler_too()
+    {
+        using var t = new TempDir();
+        // The busybox tree's shell is the host's (amd64), so the hook runs; the build is arm64 all the same.
+        t.Write("elements/fails/install.d/50-fails", "#!/bin/sh\necho \"ARCH=$ARCH\"\nexit 3\n");
+        var env = new Dictionary<string, string> { ["ELEMENTS_PATH"] = $"{Repo.TestElements}:{t.Combine("elements")}" };
+
+        var run = CliHost.Create(env, t.Path, "-n", "-a", "aarch64", "-t", "tar", "-o", "out/img", "busybox-tree", "fails");
+
+        run.ExitCode.ShouldBe(1, run.ToString());
+        run.Error.ShouldContain("error DIB0040: Element 'fails': install.d/50-fails failed with exit code 3");
+        run.Out.ShouldContain("ARCH=arm64", customMessage: "-a aarch64 is Debian's arm64 for the elements");
+        var handler = Regex.Match(run.Out, @"binfmt_misc handler (/proc/sys/fs/binfmt_misc/\S+), fix-binary").Groups[1].Value;
+        handler.ShouldStartWith($"/proc/sys/fs/binfmt_misc/{ForeignArchitecture.HandlerPrefix}aarch64-{Environment.ProcessId}-", customMessage: run.ToString());
+        File.Exists(handler).ShouldBeFalse("removed although the build failed");
     }
 
     [Fact]
