@@ -30,6 +30,14 @@ public sealed partial class Arm64BootTests
                 <Element Include="debian" />
                 <Element Include="vm" />
                 <Element Include="boot-report" />
+                <!-- With no cloud in sight, cloud-init on arm64 (no DMI match) probes every metadata service
+                     for minutes before the login prompt; on the PC machine ds-identify switches it off. -->
+                <Element Include="cloud-init-datasources" />
+                <ImageEnvironment Include="DIB_CLOUD_INIT_DATASOURCES" Value="NoCloud" />
+                <!-- Emulated on a loaded host, udev may announce ttyAMA0 after systemd's 90 s device
+                     timeout, and the serial getty then never starts (seen: "Timed out waiting for
+                     device dev-ttyAMA0.device"). The element's default arguments, plus a longer wait. -->
+                <ImageEnvironment Include="DIB_BOOTLOADER_DEFAULT_CMDLINE" Value="nofb nomodeset gfxpayload=text systemd.default_device_timeout_sec=900" />
               </ItemGroup>
             """, name: "arm64");
         // A cold build emulates every maintainer script and the initramfs generation.
