@@ -37,7 +37,7 @@ public sealed partial class Arm64BootTests
                 <!-- Emulated on a loaded host, udev may announce ttyAMA0 after systemd's 90 s device
                      timeout, and the serial getty then never starts (seen: "Timed out waiting for
                      device dev-ttyAMA0.device"). The element's default arguments, plus a longer wait. -->
-                <ImageEnvironment Include="DIB_BOOTLOADER_DEFAULT_CMDLINE" Value="nofb nomodeset gfxpayload=text systemd.default_device_timeout_sec=900" />
+                <ImageEnvironment Include="DIB_BOOTLOADER_DEFAULT_CMDLINE" Value="nofb nomodeset gfxpayload=text systemd.default_timeout_start_sec=900" />
               </ItemGroup>
             """, name: "arm64");
         // A cold build emulates every maintainer script and the initramfs generation.
