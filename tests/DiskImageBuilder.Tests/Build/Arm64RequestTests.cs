@@ -45,6 +45,24 @@ public sealed class Arm64RequestTests
     }
 
     [Fact]
+    public void An_arm64_disk_with_only_the_PC_EFI_binary_is_DIB0211_naming_BOOTAA64()
+    {
+        // host-grub puts the host's (x86_64) GRUB at EFI/BOOT/BOOTX64.EFI: no arm64 firmware boots that.
+        using var p = ImageProject.Busybox(
+            "<PropertyGroup><Architecture>arm64</Architecture><ImageFormat>raw</ImageFormat></PropertyGroup>",
+            """<Element Include="host-grub" />""");
+
+        var run = p.Build();
+
+        var error = run.Errors.ShouldHaveSingleItem(run.Output);
+        error.Code.ShouldBe("DIB0211");
+        error.Text.ShouldContain("BootMode uefi needs GRUB's EFI binary at /boot/efi/EFI/BOOT/BOOTAA64.EFI in the image");
+        error.Text.ShouldContain("grub-efi-arm64-bin");
+        File.Exists(p.OutputFile("raw")).ShouldBeFalse();
+        p.MountsUnderProject().ShouldBeEmpty();
+    }
+
+    [Fact]
     public void Disk_image_create_a_arm64_with_DIB_BOOT_MODE_hybrid_is_DIB0721()
     {
         using var t = new TempDir();
