@@ -47,8 +47,20 @@ public static class ImageBuilder
         request = layout is null
             ? request with { BootMode = BlockDevice.BlockDeviceChoice.Choose(request.BootMode, request.Architecture, elements, Where(request)) }
             : request with { BootMode = LayoutDisk.BootMode(layout), RootLabel = layout.Root.Label, RootFileSystem = layout.Root.Type };
-        // A block-device configuration with a BIOS boot partition or an MBR boot flag asks for BIOS too.
-        BootModes.CheckArchitecture(request.BootMode, request.Architecture, Where(request));
+        if (layout is not null && request.Architecture is "arm64")
+        {
+            // arm64 firmware boots from the ESP only: a BIOS boot partition beside one stays unused (no
+            // i386-pc GRUB is built); a partitioned disk without one cannot boot.
+            request = request with { BootMode = request.BootMode == BootModes.Hybrid ? BootModes.Uefi : request.BootMode };
+            if (request.BootMode == BootModes.Bios && layout.Tables.Count > 0)
+            {
+                throw new DibException(
+                    DibCodes.ArchitectureBootMode,
+                    "The block-device configuration has no EFI system partition (GPT type EF00, MBR type 0xEF), and arm64 machines boot by UEFI only, from one. Add an ESP mounted at /boot/efi.",
+                    Where(request));
+            }
+        }
+
         log.Message(LogImportance.Normal, $"DiskImageBuilder: elements: {string.Join(' ', elements.Names)}");
 
         HookChecks.Check(elements.Elements);

@@ -63,6 +63,35 @@ public sealed class Arm64RequestTests
     }
 
     [Fact]
+    public void An_arm64_block_device_configuration_without_an_ESP_is_DIB0721_before_any_work()
+    {
+        using var p = ImageProject.Busybox("""
+              <PropertyGroup>
+                <Architecture>arm64</Architecture>
+                <ImageFormat>raw</ImageFormat>
+                <BlockDeviceConfig>layout.yaml</BlockDeviceConfig>
+              </PropertyGroup>
+            """);
+        p.Write("layout.yaml", """
+            - local_loop: {name: image0}
+            - partitioning:
+                base: image0
+                label: mbr
+                partitions:
+                  - {name: root, flags: [boot, primary], size: 100%, mkfs: {name: mkfs_root, type: ext4, mount: {mount_point: /, fstab: {fsck-passno: 1}}}}
+            """);
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeFalse(run.Output);
+        var error = run.Errors.ShouldHaveSingleItem(run.Output);
+        error.Code.ShouldBe("DIB0721");
+        error.Text.ShouldContain("The block-device configuration has no EFI system partition");
+        run.Messages.ShouldNotContain(m => m.StartsWith("DiskImageBuilder: root.d", StringComparison.Ordinal), "no phase ran");
+        File.Exists(p.OutputFile("raw")).ShouldBeFalse();
+    }
+
+    [Fact]
     public void Disk_image_create_a_arm64_with_DIB_BOOT_MODE_hybrid_is_DIB0721()
     {
         using var t = new TempDir();
