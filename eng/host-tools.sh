@@ -21,6 +21,8 @@ packages=(
   xorriso grub-common cpio         # the iso element (grub-mkrescue), tests: read ramdisks back
   cloud-image-utils openssh-client # boot tests: a NoCloud seed (cloud-localds), SSH into the guest
   lvm2                             # tests: read back the LVM metadata the engine writes (pvs/vgs/lvs, no device-mapper)
+  qemu-user-static arch-test       # Architecture=arm64 on amd64: in-image programs under qemu (binfmt_misc), mmdebstrap's check
+  qemu-system-arm qemu-efi-aarch64 # dotnet build -t:Boot and boot tests of arm64 images (virt machine, AAVMF)
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -19,6 +19,9 @@ public sealed class BootImage : CancelableEngineTask
 
     public string? BootMode { get; set; }
 
+    /// <summary>The image's architecture: arm64 boots on qemu-system-aarch64 with UEFI.</summary>
+    public string? Architecture { get; set; }
+
     /// <summary>bios (SeaBIOS) or uefi (OVMF); empty: what the boot mode needs.</summary>
     public string? Firmware { get; set; }
 
@@ -54,9 +57,12 @@ public sealed class BootImage : CancelableEngineTask
         var disk = kernel is not null ? string.Empty
             : images.FirstOrDefault(p => ImageFormats.Known.Any(f => f.IsDisk && p.EndsWith("." + f.Extension, StringComparison.Ordinal)))
             ?? throw new DibException(DibCodes.BootFailed, "Nothing to boot: ImageFormat has no disk format (qcow2, raw, vhd or vmdk).");
-        var mode = BootModes.Normalize(BootMode, At("BootMode"));
+        var architecture = Architectures.Normalize(Architecture, At("Architecture"));
+        var mode = BootModes.Normalize(string.IsNullOrWhiteSpace(BootMode) ? QemuBoot.DefaultBootMode(architecture) : BootMode, At("BootMode"));
+        BootModes.CheckArchitecture(mode, architecture, At("BootMode"));
         var options = new BootOptions(disk, string.IsNullOrWhiteSpace(Firmware) ? QemuBoot.FirmwareFor(mode) : Firmware.Trim())
         {
+            Architecture = architecture,
             Kernel = kernel,
             Initrd = WithExtension(Ramdisk.InitramfsExtension),
             Accelerator = string.IsNullOrWhiteSpace(Accelerator) ? "tcg" : Accelerator.Trim(),

@@ -118,6 +118,10 @@ public static class DibCodes
     // 060x: apt's package cache in the image cache (DIB_APT_LOCAL_CACHE).
     public const string PackageCacheUnavailable = "DIB0600";
 
+    // 072x: images of another architecture (arm64 on an amd64 host).
+    public const string ForeignArchitectureUnavailable = "DIB0720";
+    public const string ArchitectureBootMode = "DIB0721";
+
     public const string Internal = "DIB0999";
 
     // 070x: rootless builds (a user namespace with the user's subordinate IDs).

@@ -70,6 +70,8 @@ public static class ImageBuilder
 
         // Before the work directory is touched: a second build of this image would delete the first's tree.
         using var imageLock = ImageLock.Take(request, log, cancellationToken);
+        // Removed when the build ends, however it ends (a killed build's handler goes at the next build's start).
+        using var foreign = ForeignArchitecture.Register(request.Architecture, log, cancellationToken);
         var work = Path.GetFullPath(request.WorkDirectory);
         HostFiles.RemoveTree(work);
         if (request.RamdiskElement is not null)

@@ -71,6 +71,15 @@ public static partial class BlockDeviceChoice
             mode = BootModes.Uefi;
         }
 
+        // ... and a partitioned disk without an ESP cannot boot there at all.
+        if (mode == BootModes.Bios && layout.Tables.Count > 0 && request.Architecture is "arm64")
+        {
+            throw new DibException(
+                DibCodes.ArchitectureBootMode,
+                "The block-device configuration has no EFI system partition (GPT type EF00, MBR type 0xEF), and arm64 machines boot by UEFI only, from one. Add an ESP mounted at /boot/efi.",
+                where);
+        }
+
         return (request with { BootMode = mode, RootLabel = layout.Root.Label, RootFileSystem = layout.Root.Type }, layout, File.Exists(found.Source) ? found.Source : null);
     }
 
@@ -79,9 +88,14 @@ public static partial class BlockDeviceChoice
     public static string Choose(string? bootMode, string architecture, ResolvedElements elements, SourceLocation? where)
     {
         var chosen = string.IsNullOrWhiteSpace(bootMode) ? null : BootModes.Normalize(bootMode, where);
+        if (chosen is not null)
+        {
+            BootModes.CheckArchitecture(chosen, architecture, where);
+        }
+
         if (!elements.Providers.TryGetValue(Provided, out var provider))
         {
-            return chosen ?? BootModes.Bios;
+            return chosen ?? (architecture is "arm64" ? BootModes.Uefi : BootModes.Bios);
         }
 
         var value = DeclaredLayout(provider);

@@ -25,6 +25,18 @@ public static class BootModes
 
     public static bool NeedsEfi(string mode) => mode is Uefi or Hybrid;
 
+    /// <summary>The boot modes an architecture's firmware has: arm64 machines boot by UEFI only (no BIOS, no boot sector).</summary>
+    public static void CheckArchitecture(string mode, string architecture, SourceLocation? location)
+    {
+        if (architecture is "arm64" && NeedsBios(mode))
+        {
+            throw new DibException(
+                DibCodes.ArchitectureBootMode,
+                $"BootMode '{mode}' needs a BIOS, and arm64 machines boot by UEFI only. Remove the BootMode property (DIB_BOOT_MODE), which is 'uefi' for arm64, or set it to 'uefi'.",
+                location);
+        }
+    }
+
     /// <summary>
     /// Each boot mode as a named block-device configuration, in the same YAML and model as any other
     /// layout (<see cref="BlockDeviceConfigParser"/>); the ESP and BIOS boot sizes are the engine's

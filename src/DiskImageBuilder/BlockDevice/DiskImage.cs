@@ -108,4 +108,8 @@ internal static class DiskImage
         });
 
     private static string Mib(long bytes) => $"{(bytes + FileSystems.MiB - 1) / FileSystems.MiB} MiB";
+
+    /// <summary>The removable-media path UEFI firmware boots (EFI/BOOT/BOOT{machine}.EFI) and the GRUB package that builds it.</summary>
+    public static (string Binary, string Package) EfiBinary(string architecture) =>
+        architecture is "arm64" ? ("BOOTAA64.EFI", "grub-efi-arm64-bin") : ("BOOTX64.EFI", "grub-efi-amd64-bin");
 }

@@ -105,7 +105,7 @@ internal static class LayoutDisk
         var root = config.Root;
         if (named && config.Tables.Count > 0)
         {
-            RequireBootFiles(tree, request.BootMode);
+            RequireBootFiles(tree, request.BootMode, request.Architecture);
         }
 
         // GRUB's BIOS files are read before /boot leaves the tree.
@@ -246,7 +246,7 @@ internal static class LayoutDisk
     }
 
     /// <summary>The engine's boot modes need a kernel and their bootloader's files in the tree: without them the disk cannot boot.</summary>
-    private static void RequireBootFiles(string tree, string bootMode)
+    private static void RequireBootFiles(string tree, string bootMode, string architecture)
     {
         var boot = Path.Combine(tree, "boot");
         if (!Directory.Exists(boot) || !Directory.EnumerateFiles(boot, "vmlinuz-*").Any())
@@ -261,11 +261,12 @@ internal static class LayoutDisk
             GrubBios.Require(tree);
         }
 
-        if (BootModes.NeedsEfi(bootMode) && !File.Exists(Path.Combine(tree, DiskImage.EspDirectory, "EFI", "BOOT", "BOOTX64.EFI")))
+        var (binary, package) = DiskImage.EfiBinary(architecture);
+        if (BootModes.NeedsEfi(bootMode) && !File.Exists(Path.Combine(tree, DiskImage.EspDirectory, "EFI", "BOOT", binary)))
         {
             throw new DibException(
                 DibCodes.NoBootloader,
-                $"BootMode {bootMode} needs GRUB's EFI binary at /{DiskImage.EspDirectory}/EFI/BOOT/BOOTX64.EFI in the image. Add the 'vm' (or 'bootloader') element, which installs grub-efi-amd64-bin and builds it.");
+                $"BootMode {bootMode} needs GRUB's EFI binary at /{DiskImage.EspDirectory}/EFI/BOOT/{binary} in the image. Add the 'vm' (or 'bootloader') element, which installs {package} and builds it.");
         }
     }
 

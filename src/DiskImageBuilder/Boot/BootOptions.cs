@@ -12,6 +12,9 @@ public sealed record BootOptions(string Image, string Firmware)
     /// <summary>The kernel command line (-append); the serial console by default.</summary>
     public string KernelArgs { get; init; } = "console=ttyS0";
 
+    /// <summary>The guest's architecture (Debian's name): amd64 boots on qemu-system-x86_64, arm64 on qemu-system-aarch64's virt machine.</summary>
+    public string Architecture { get; init; } = "amd64";
+
     public const string SeaBios = "bios";
     public const string Ovmf = "uefi";
 

@@ -72,10 +72,11 @@ public sealed class BootTests
         return new BootResult(login, report, elapsed, console);
     }
 
-    internal static void ShouldHaveBootedCleanly(BootResult boot, string label = "cloudimg-rootfs")
+    internal static void ShouldHaveBootedCleanly(BootResult boot, string label = "cloudimg-rootfs", TimeSpan? limit = null)
     {
-        boot.LoginPrompt.ShouldBeTrue($"no login prompt within {LoginLimit.TotalSeconds} s:\n{boot.Console}");
-        boot.Elapsed.ShouldBeLessThan(LoginLimit);
+        var loginLimit = limit ?? LoginLimit;
+        boot.LoginPrompt.ShouldBeTrue($"no login prompt within {loginLimit.TotalSeconds} s:\n{boot.Console}");
+        boot.Elapsed.ShouldBeLessThan(loginLimit);
         boot.Report.ShouldNotBeNull($"no boot report:\n{boot.Console}");
         boot.Report.ShouldContain($"label={label} ", Case.Sensitive, boot.Console);
         boot.Report.ShouldContain("failed=none", Case.Sensitive, boot.Console);

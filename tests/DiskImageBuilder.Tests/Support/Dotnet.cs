@@ -13,6 +13,13 @@ public static class Dotnet
     public static BuildRun Build(string project, string binlog, IReadOnlyDictionary<string, string>? environment, Action<Process>? whileRunning, params string[] args) =>
         Verb("build", project, binlog, environment, whileRunning, args);
 
+    /// <summary>How long a build may take before the test stops it; an emulated (arm64) build needs longer.</summary>
+    public static TimeSpan BuildLimit(IReadOnlyDictionary<string, string>? environment) =>
+        environment is not null && environment.TryGetValue(LimitVariable, out var minutes) ? TimeSpan.FromMinutes(int.Parse(minutes, System.Globalization.CultureInfo.InvariantCulture)) : TimeSpan.FromMinutes(20);
+
+    /// <summary>Read by the tests only (the build ignores it): minutes the build may take.</summary>
+    public const string LimitVariable = "TEST_BUILD_MINUTES";
+
     /// <summary>`dotnet VERB project` (build, publish, pack: the verbs that take MSBuild's switches).</summary>
     public static BuildRun Verb(string verb, string project, string binlog, IReadOnlyDictionary<string, string>? environment, Action<Process>? whileRunning, params string[] args) =>
         Verb(verb, project, binlog, environment, whileRunning, asUser: null, args);
@@ -54,10 +61,11 @@ public static class Dotnet
             throw;
         }
 
-        if (!p.WaitForExit(TimeSpan.FromMinutes(20)))
+        var limit = BuildLimit(environment);
+        if (!p.WaitForExit(limit))
         {
             p.Kill(entireProcessTree: true);
-            throw new TimeoutException("dotnet build did not finish in 20 minutes:\n" + output);
+            throw new TimeoutException($"dotnet build did not finish in {limit.TotalMinutes} minutes:\n" + output);
         }
 
         p.WaitForExit();

@@ -19,4 +19,11 @@ internal static class Tier
 
     /// <summary>Real Debian trees from the mirror and qemu boots: root, the mirror, many minutes. Runs alone (the Heavy collection).</summary>
     public const string Heavy = "Heavy";
+
+    /// <summary>
+    /// Heavy, for another architecture: every program of the image under qemu-user and its boot under
+    /// qemu-system TCG, half an hour on two cores. Not in eng/test.sh's default run (.ci/run's 45
+    /// minutes); `eng/test.sh --tier Emulated` runs it.
+    /// </summary>
+    public const string Emulated = "Emulated";
 }

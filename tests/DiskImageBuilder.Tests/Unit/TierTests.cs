@@ -14,9 +14,9 @@ public sealed class TierTests
             .Where(t => t.GetMethods().Any(m => m.IsDefined(typeof(FactAttribute), inherit: true)))
             .ToList();
         classes.ShouldNotBeEmpty();
-        classes.Where(t => TierOf(t) is not (Tier.Unit or Tier.Build or Tier.Heavy)).Select(t => t.Name)
+        classes.Where(t => TierOf(t) is not (Tier.Unit or Tier.Build or Tier.Heavy or Tier.Emulated)).Select(t => t.Name)
             .ShouldBeEmpty("add [Trait(Tier.Name, Tier.…)] to these classes");
-        classes.Where(t => TierOf(t) == Tier.Heavy && !t.IsDefined(typeof(CollectionAttribute), inherit: false)).Select(t => t.Name)
+        classes.Where(t => TierOf(t) is Tier.Heavy or Tier.Emulated && !t.IsDefined(typeof(CollectionAttribute), inherit: false)).Select(t => t.Name)
             .ShouldBeEmpty("heavy tests belong to [Collection(\"Heavy\")]");
     }
 
