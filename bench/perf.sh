@@ -11,6 +11,7 @@
 # BENCH_KEEP=1 keeps every build's log (with the engine's phase timings) in the work folder.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/bench/lib.sh"
 rounds=${BENCH_ROUNDS:-3}
 export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 DOTNET_NOLOGO=1
 "$repo/eng/host-tools.sh" > /dev/null
@@ -20,20 +21,8 @@ work=$(mktemp -d /var/tmp/dib-perf.XXXXXX)
 if [ "${BENCH_KEEP:-}" = 1 ]; then echo "bench: logs kept in $work"; else trap 'rm -rf "$work"' EXIT; fi
 # A package folder of our own: the SDK just packed, never a copy another checkout packed.
 export NUGET_PACKAGES=$work/nuget-packages
-cp -a "$repo/samples/debian-vm" "$work/"
-cp "$repo/global.json" "$work/"
-cat > "$work/nuget.config" <<XML
-<configuration>
-  <packageSources><clear /><add key="local" value="$repo/artifacts/packages" /><add key="nuget.org" value="https://api.nuget.org/v3/index.json" /></packageSources>
-</configuration>
-XML
-mkdir -p "$work/debian-vm/elements/bench-touch/post-install.d"
-script=$work/debian-vm/elements/bench-touch/post-install.d/50-bench-touch
-printf '#!/bin/sh\necho cold > /etc/bench-touch\n' > "$script"
-chmod +x "$script"
-cat > "$work/Directory.Build.targets" <<XML
-<Project><ItemGroup><Element Include="bench-touch" /></ItemGroup></Project>
-XML
+bench_sample "$work"
+script=$(bench_touch_element "$work")
 project=$work/debian-vm/debian-vm.dibproj
 image=$work/debian-vm/bin/Debug/debian-vm.qcow2
 

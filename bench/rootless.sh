@@ -5,6 +5,7 @@
 # mmdebstrap. Needs root (to make the user, removed afterwards) and the Debian mirror.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/bench/lib.sh"
 export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 DOTNET_NOLOGO=1
 "$repo/eng/host-tools.sh"
 "$repo/eng/pack.sh"
@@ -31,15 +32,7 @@ fi
 
 # One copy of the sample per build, each with the locally packed SDK as its package source.
 for who in root "$user"; do
-  dir=$work/$who
-  mkdir -p "$dir"
-  cp -a "$repo/samples/debian-vm" "$dir/"
-  cp "$repo/global.json" "$dir/"
-  cat > "$dir/nuget.config" <<XML
-<configuration>
-  <packageSources><clear /><add key="local" value="$repo/artifacts/packages" /><add key="nuget.org" value="https://api.nuget.org/v3/index.json" /></packageSources>
-</configuration>
-XML
+  bench_sample "$work/$who"
 done
 chown -R "$user:" "$work/$user"
 

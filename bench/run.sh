@@ -7,6 +7,7 @@
 # Targets: warm <= 0.08 x cold, no-op <= 3 s. Needs root and the Debian mirror, like any build.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/bench/lib.sh"
 export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 DOTNET_NOLOGO=1
 "$repo/eng/host-tools.sh"
 "$repo/eng/pack.sh"
@@ -14,21 +15,9 @@ export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 DOTNET_NOLOGO=1
 work=$(mktemp -d /var/tmp/dib-bench.XXXXXX)
 # BENCH_KEEP=1 keeps the folder: each build's log (with the engine's step timings) and binlog.
 if [ "${BENCH_KEEP:-}" = 1 ]; then echo "bench: logs kept in $work"; else trap 'rm -rf "$work"' EXIT; fi
-cp -a "$repo/samples/debian-vm" "$work/"
-cp "$repo/global.json" "$work/"
-cat > "$work/nuget.config" <<XML
-<configuration>
-  <packageSources><clear /><add key="local" value="$repo/artifacts/packages" /><add key="nuget.org" value="https://api.nuget.org/v3/index.json" /></packageSources>
-</configuration>
-XML
+bench_sample "$work"
 # One post-install.d script to change between the cold and the warm build, the MSBuild way.
-mkdir -p "$work/debian-vm/elements/bench-touch/post-install.d"
-script=$work/debian-vm/elements/bench-touch/post-install.d/50-bench-touch
-printf '#!/bin/sh\necho cold > /etc/bench-touch\n' > "$script"
-chmod +x "$script"
-cat > "$work/Directory.Build.targets" <<XML
-<Project><ItemGroup><Element Include="bench-touch" /></ItemGroup></Project>
-XML
+script=$(bench_touch_element "$work")
 
 project=$work/debian-vm/debian-vm.dibproj
 build() {

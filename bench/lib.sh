@@ -1,0 +1,28 @@
+# shellcheck shell=bash disable=SC2154
+# Shared by the bench scripts (sourced; needs $repo): a copy of samples/debian-vm that restores the
+# SDK just packed by eng/pack.sh.
+
+# bench_sample DIR: samples/debian-vm, global.json and a nuget.config with the local packages in DIR.
+bench_sample() {
+  mkdir -p "$1"
+  cp -a "$repo/samples/debian-vm" "$1/"
+  cp "$repo/global.json" "$1/"
+  cat > "$1/nuget.config" <<XML
+<configuration>
+  <packageSources><clear /><add key="local" value="$repo/artifacts/packages" /><add key="nuget.org" value="https://api.nuget.org/v3/index.json" /></packageSources>
+</configuration>
+XML
+}
+
+# bench_touch_element DIR: one post-install.d script (elements/bench-touch) that a warm build
+# changes, added to every project under DIR the MSBuild way; prints the script's path.
+bench_touch_element() {
+  local script=$1/debian-vm/elements/bench-touch/post-install.d/50-bench-touch
+  mkdir -p "$(dirname "$script")"
+  printf '#!/bin/sh\necho cold > /etc/bench-touch\n' > "$script"
+  chmod +x "$script"
+  cat > "$1/Directory.Build.targets" <<XML
+<Project><ItemGroup><Element Include="bench-touch" /></ItemGroup></Project>
+XML
+  echo "$script"
+}
