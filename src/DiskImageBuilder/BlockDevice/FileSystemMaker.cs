@@ -188,7 +188,7 @@ internal static class FileSystemMaker
                 MakeExtAt(type, spec, content, file, 0, size, log, cancellationToken);
                 break;
             case Xfs:
-                MakeXfs(spec, content, file, size, work, log, cancellationToken);
+                FileSystems.MakeXfs(file, content?.Directory, Path.Combine(work, $"xfs-mount-{spec.Uuid:N}"), size, spec.Label, spec.Uuid, spec.Options, log, cancellationToken);
                 break;
             case Vfat:
                 var folder = content?.Directory ?? Directory.CreateDirectory(Path.Combine(work, $"empty-{spec.Uuid:N}")).FullName;
@@ -210,18 +210,6 @@ internal static class FileSystemMaker
     {
         var inodes = content is null ? null : FileSystems.Ext4InodeCount(content.Inodes, size, spec.Options);
         FileSystems.MakeExt(type, target, offset, content?.Directory, size, spec.Label, spec.Uuid, inodes, spec.MaxOnlineResize, spec.Options, log, cancellationToken, spec.Epoch);
-    }
-
-    private static void MakeXfs(FileSystemSpec spec, FileSystemTree? content, string file, long size, string work, IBuildLog log, CancellationToken cancellationToken)
-    {
-        if (content is not null)
-        {
-            FileSystems.MakeXfs(file, content.Directory, Path.Combine(work, $"xfs-mount-{spec.Uuid:N}"), size, spec.Label, spec.Options, log, cancellationToken, spec.Uuid);
-            return;
-        }
-
-        NewFile(file, size);
-        FileSystems.Run(new ProcessSpec("mkfs.xfs", ["-q", "-f", "-L", spec.Label, "-m", $"uuid={spec.Uuid}", .. FileSystems.SplitOptions(spec.Options), file]), log, cancellationToken);
     }
 
     private static void NewFile(string file, long size)

@@ -121,10 +121,11 @@ public static class FileSystems
     /// modes, xattrs, hard links, devices). If anything dies, the namespace takes the mount with it
     /// and the loop device detaches itself (autoclear): nothing is left on the host.
     /// </summary>
-    /// <param name="uuid">The filesystem UUID (mkfs.xfs -m uuid=), or null for a random one.</param>
-    public static void MakeXfs(string image, string tree, string mountPoint, long size, string label, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken, Guid? uuid = null)
+    /// <param name="tree">The folder to fill it from, or null for an empty filesystem (no mount).</param>
+    /// <param name="uuid">The filesystem UUID (mkfs.xfs -m uuid=).</param>
+    public static void MakeXfs(string image, string? tree, string mountPoint, long size, string label, Guid uuid, string? mkfsOptions, IBuildLog log, CancellationToken cancellationToken)
     {
-        if (UserNamespace.Current is not null)
+        if (tree is not null && UserNamespace.Current is not null)
         {
             throw XfsNeedsRoot(null);
         }
@@ -134,8 +135,12 @@ public static class FileSystems
             f.SetLength(size);
         }
 
-        string[] uuidArgs = uuid is { } u ? ["-m", $"uuid={u}"] : [];
-        Run(new ProcessSpec("mkfs.xfs", ["-q", "-f", "-L", label, .. uuidArgs, .. SplitOptions(mkfsOptions), image]), log, cancellationToken);
+        Run(new ProcessSpec("mkfs.xfs", ["-q", "-f", "-L", label, "-m", $"uuid={uuid}", .. SplitOptions(mkfsOptions), image]), log, cancellationToken);
+        if (tree is null)
+        {
+            return;
+        }
+
         Directory.CreateDirectory(mountPoint);
         Run(
             new ProcessSpec("unshare", [

@@ -24,7 +24,7 @@ public sealed class FileSystemMakerTests
     public void Ext_types_are_written_at_their_offset_with_label_uuid_and_the_whole_tree(string type, string feature, string notFeature)
     {
         using var dir = new TempDir();
-        var tree = Tree(dir, protofileSafe: false);
+        var tree = Tree(dir, plain: false);
         var size = FileSystemMaker.RequiredSize(type, tree.Bytes, tree.Inodes);
         var disk = Disk(dir, Offset + size + MiB);
 
@@ -59,7 +59,7 @@ public sealed class FileSystemMakerTests
         // mkfs.xfs -p (xfsprogs 6.1) maps such a file with one short extent and writes the rest
         // over the next allocation group's headers: the filesystem must not come from a protofile.
         using var dir = new TempDir();
-        var tree = Tree(dir, protofileSafe: true);
+        var tree = Tree(dir, plain: true);
         ImageProject.Sh($"head -c 330000000 /dev/urandom > '{tree.Directory}/big'");
         var (bytes, inodes) = FileSystems.Usage(tree.Directory, CancellationToken.None);
         var size = FileSystemMaker.RequiredSize("xfs", bytes, inodes);
@@ -78,7 +78,7 @@ public sealed class FileSystemMakerTests
     public void Xfs_of_a_tree_with_hard_links_or_xattrs_is_filled_through_a_private_mount()
     {
         using var dir = new TempDir();
-        var tree = Tree(dir, protofileSafe: false);
+        var tree = Tree(dir, plain: false);
         var disk = Disk(dir, Offset + FileSystems.XfsMinimum);
         var log = new RecordingLog();
 
@@ -93,7 +93,7 @@ public sealed class FileSystemMakerTests
     public void Xfs_through_a_private_mount_too_small_for_its_tree_says_so_with_the_measured_size()
     {
         using var dir = new TempDir();
-        var tree = Tree(dir, protofileSafe: false);
+        var tree = Tree(dir, plain: false);
         ImageProject.Sh($"head -c 330000000 /dev/urandom > '{tree.Directory}/big'");
         var disk = Disk(dir, Offset + FileSystems.XfsMinimum);
 
@@ -143,7 +143,7 @@ public sealed class FileSystemMakerTests
     public void A_filesystem_over_two_extents_reads_back_byte_identical_and_leaves_the_gap_alone()
     {
         using var dir = new TempDir();
-        var tree = Tree(dir, protofileSafe: false);
+        var tree = Tree(dir, plain: false);
         var size = FileSystemMaker.RequiredSize("ext4", tree.Bytes, tree.Inodes);
         var first = new DiskExtent(Offset, 5 * MiB);
         var second = new DiskExtent(Offset + (9 * MiB), size - first.Length);
@@ -176,7 +176,7 @@ public sealed class FileSystemMakerTests
     public void Content_too_large_for_its_filesystem_is_DIB0210_naming_the_filesystem_and_the_size_it_needs()
     {
         using var dir = new TempDir();
-        var tree = Tree(dir, protofileSafe: true) with { MountPoint = "/var" };
+        var tree = Tree(dir, plain: true) with { MountPoint = "/var" };
         var disk = Disk(dir, Offset + (2 * MiB));
 
         var d = Should.Throw<DibException>(() => FileSystemMaker.Make(new FileSystemSpec("ext4", "var", Uuid), tree, disk, [new DiskExtent(Offset, 2 * MiB)], dir.Combine("work"), new RecordingLog(), CancellationToken.None))
@@ -202,10 +202,10 @@ public sealed class FileSystemMakerTests
         d.Message.ShouldContain("8192 bytes");
     }
 
-    private static FileSystemTree Tree(TempDir dir, bool protofileSafe)
+    private static FileSystemTree Tree(TempDir dir, bool plain)
     {
         var path = dir.Combine("tree");
-        SampleTree.Fill(path, protofileSafe);
+        SampleTree.Fill(path, plain);
         var (bytes, inodes) = FileSystems.Usage(path, CancellationToken.None);
         return new FileSystemTree("/", path, bytes, inodes);
     }

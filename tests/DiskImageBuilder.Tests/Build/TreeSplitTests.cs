@@ -102,7 +102,7 @@ public sealed class TreeSplitTests
     {
         using var dir = new TempDir();
         var tree = dir.Combine("tree");
-        SampleTree.Fill(tree, protofileSafe: true);
+        SampleTree.Fill(tree, plain: true);
         File.CreateSymbolicLink(Path.Combine(tree, "srv"), "/etc");
 
         var d = Should.Throw<DibException>(() => TreeSplit.Split(tree, dir.Combine("work"), ["/", "/srv/www"], CancellationToken.None)).Diagnostics.ShouldHaveSingleItem();

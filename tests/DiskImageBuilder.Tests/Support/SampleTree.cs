@@ -7,8 +7,8 @@ namespace DiskImageBuilder.Tests;
 /// </summary>
 internal static class SampleTree
 {
-    /// <summary>Fills <paramref name="dir"/>; <paramref name="protofileSafe"/> leaves out what a mkfs.xfs protofile cannot hold (hard links, xattrs).</summary>
-    public static void Fill(string dir, bool protofileSafe = false)
+    /// <summary>Fills <paramref name="dir"/>; <paramref name="plain"/> leaves out hard links and xattrs.</summary>
+    public static void Fill(string dir, bool plain = false)
     {
         var script = """
             set -eu
@@ -33,7 +33,7 @@ internal static class SampleTree
             setfattr -n user.dib -v yes var/log/syslog
             setfattr -n security.capability -v 0sAQAAAgAgAAAAAAAAAAAAAAAAAAA= usr/bin/tool
             """;
-        ImageProject.Sh($"sh -c '{(protofileSafe ? script : script + "\n" + extras).Replace("'", "'\\''", StringComparison.Ordinal)}' sample '{dir}'");
+        ImageProject.Sh($"sh -c '{(plain ? script : script + "\n" + extras).Replace("'", "'\\''", StringComparison.Ordinal)}' sample '{dir}'");
     }
 
     /// <summary>
