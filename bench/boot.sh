@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Boot time (issue 20): boots a VM image under TCG (SeaBIOS, 1 GiB, user networking, as the tests),
-# BOOT_ROUNDS times (default 1), and prints the wall time from qemu's start to the serial console's
-# "login:" and the guest's own figures: systemd-analyze, its blame and critical chain (a NoCloud
-# seed's runcmd prints them once the boot has finished).
-#   bench/boot.sh IMAGE.qcow2        e.g. samples/debian-vm/bin/Debug/debian-vm.qcow2
+# Boot time (issue 20): boots VM images under TCG (SeaBIOS, 1 GiB, one CPU, user networking, a
+# NoCloud seed), BOOT_ROUNDS times each (default 1), alternating, and prints the wall time from qemu's
+# start to the serial console's "login:" and the guest's own figures: systemd-analyze, its blame and
+# critical chain (the seed's runcmd prints them once the boot has finished). With more than one
+# image, a table of medians with ratios to the first (e.g. the image of an earlier commit).
+#   bench/boot.sh IMAGE.qcow2 [IMAGE.qcow2...]   e.g. samples/debian-vm/bin/Debug/debian-vm.qcow2
 set -euo pipefail
-image=$(realpath "${1:?usage: bench/boot.sh IMAGE.qcow2}")
+images=()
+for image in "${@:?usage: bench/boot.sh IMAGE.qcow2 [IMAGE.qcow2...]}"; do images+=("$(realpath "$image")"); done
 rounds=${BOOT_ROUNDS:-1}
 work=$(mktemp -d /var/tmp/dib-boot.XXXXXX)
 qemu=
@@ -30,7 +32,7 @@ now() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 # that never came is a finding, not a hang) and on everything after 1200 s.
 watch_boot() {
   local start=$1 file=$2 after=
-  login= finished=
+  login='' finished=''
   while :; do
     [ -z "$login" ] && grep -qa -- "login:" "$file" && login=$(now "$start")
     [ -z "$finished" ] && grep -qa -- "DIB-ANALYZE-END" "$file" && finished=$(now "$start") && after=$SECONDS
@@ -43,18 +45,37 @@ watch_boot() {
   done
 }
 
+declare -A logins finisheds
 for round in $(seq 1 "$rounds"); do
-  serial=$work/serial$round.log
-  : > "$serial"
-  start=$(date +%s.%N)
-  qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -display none -monitor none -serial "file:$serial" \
-    -drive "file=$image,format=qcow2,if=virtio,snapshot=on" -drive "file=$work/seed.iso,format=raw,if=virtio,readonly=on" \
-    -netdev user,id=net0 -device virtio-net-pci,netdev=net0 &
-  qemu=$!
-  watch_boot "$start" "$serial"
-  kill "$qemu"; wait "$qemu" 2>/dev/null || true; qemu=
-  echo "round $round: login prompt on the serial console after ${login:-(none)} s from qemu's start, analysis printed after $finished s"
-  # What systemd gave up waiting for, then its own figures (colours dropped).
-  grep -a 'Timed out\|Dependency failed' "$serial" | sed 's/\x1b\[[0-9;]*m//g' | tr -d '\r' || true
-  sed -n '/DIB-ANALYZE-BEGIN/,/DIB-ANALYZE-END/p' "$serial" | tr -d '\r' | sed 's/\x1b\[[0-9;]*m//g' | grep -v 'DIB-ANALYZE'
+  for i in "${!images[@]}"; do
+    image=${images[$i]}
+    serial=$work/serial$round-$i.log
+    : > "$serial"
+    start=$(date +%s.%N)
+    qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -display none -monitor none -serial "file:$serial" \
+      -drive "file=$image,format=qcow2,if=virtio,snapshot=on" -drive "file=$work/seed.iso,format=raw,if=virtio,readonly=on" \
+      -netdev user,id=net0 -device virtio-net-pci,netdev=net0 &
+    qemu=$!
+    watch_boot "$start" "$serial"
+    kill "$qemu"; wait "$qemu" 2>/dev/null || true; qemu=
+    logins[$i]="${logins[$i]:-} ${login:-0}" finisheds[$i]="${finisheds[$i]:-} $finished"
+    echo "$image, round $round: login prompt on the serial console after ${login:-(none)} s from qemu's start, analysis printed after $finished s"
+    # What systemd gave up waiting for, then its own figures (colours dropped).
+    grep -a 'Timed out\|Dependency failed' "$serial" | sed 's/\x1b\[[0-9;]*m//g' | tr -d '\r' || true
+    sed -n '/DIB-ANALYZE-BEGIN/,/DIB-ANALYZE-END/p' "$serial" | tr -d '\r' | sed 's/\x1b\[[0-9;]*m//g' | grep -v 'DIB-ANALYZE'
+  done
 done
+
+if [ "${#images[@]}" -gt 1 ]; then
+  median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+  # shellcheck disable=SC2086 # the lists are words on purpose
+  { l0=$(median ${logins[0]}); f0=$(median ${finisheds[0]}); }
+  printf '\n%s rounds, alternating; medians (each round'"'"'s figures in brackets)\n\n' "$rounds"
+  printf '| image | login prompt (s) | ratio | boot finished (s) | ratio |\n| --- | ---: | ---: | ---: | ---: |\n'
+  for i in "${!images[@]}"; do
+    # shellcheck disable=SC2086
+    { l=$(median ${logins[$i]}); f=$(median ${finisheds[$i]}); }
+    printf '| %s [%s] [%s] | %s | %s | %s | %s |\n' "${images[$i]}" "${logins[$i]# }" "${finisheds[$i]# }" "$l" \
+      "$(awk -v a="$l" -v b="$l0" 'BEGIN { printf "%.3f", a / b }')" "$f" "$(awk -v a="$f" -v b="$f0" 'BEGIN { printf "%.3f", a / b }')"
+  done
+fi

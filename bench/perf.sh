@@ -6,6 +6,9 @@
 #   daily   phase snapshots gone, package cache and base tree kept (a rebuild when anything early changed)
 #   warm    one post-install.d script changed
 #   no-op   nothing changed
+# and each cold and daily build's peak memory (the processes' own, anonymous memory: not the page
+# cache, not tmpfs, where the disk is assembled) and peak disk use (growth of the used space of the
+# work folder's filesystem, caches included), sampled ten times a second.
 # The bare tools get the packages the cold build installed (read from the first cold build's image),
 # so both make the same tree from the same mirror. Needs root and the Debian mirror, like any build.
 # BENCH_KEEP=1 keeps every build's log (with the engine's phase timings) in the work folder.
@@ -18,7 +21,7 @@ export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 DOTNET_NOLOGO=1
 "$repo/eng/pack.sh" > /dev/null
 
 work=$(mktemp -d /var/tmp/dib-perf.XXXXXX)
-if [ "${BENCH_KEEP:-}" = 1 ]; then echo "bench: logs kept in $work"; else trap 'rm -rf "$work"' EXIT; fi
+if [ "${BENCH_KEEP:-}" = 1 ]; then echo "bench: logs kept in $work"; fi
 # A package folder of our own: the SDK just packed, never a copy another checkout packed.
 export NUGET_PACKAGES=$work/nuget-packages
 bench_sample "$work"
@@ -28,16 +31,44 @@ image=$work/debian-vm/bin/Debug/debian-vm.qcow2
 
 seconds() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
-# $1: log name, $2: image cache folder.
+# A memory cgroup of the build's own (v1 here, v2 elsewhere), so its processes' memory can be read.
+cgroup=
+if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+  cgroup=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup)/dib-bench-$$
+elif [ -d /sys/fs/cgroup/memory ]; then
+  cgroup=/sys/fs/cgroup/memory$(sed -n 's/^[0-9]*:memory://p' /proc/self/cgroup)/dib-bench-$$
+fi
+mkdir "$cgroup" 2>/dev/null || cgroup=
+peaks() { [ -n "$cgroup" ] && rmdir "$cgroup" 2>/dev/null; true; }
+trap 'peaks; [ "${BENCH_KEEP:-}" = 1 ] || rm -rf "$work"' EXIT
+
+# $1: samples file. Appends "anonymous-bytes used-disk-bytes" ten times a second until killed.
+sample() {
+  while :; do
+    # v1: rss (anonymous, this group and below: total_rss); v2: anon.
+    printf '%s %s\n' "$(awk '$1 == "total_rss" || $1 == "anon" { print $2; exit }' "$cgroup/memory.stat" 2>/dev/null || echo 0)" \
+      "$(df -B1 --output=used "$work" | tail -n 1)" >> "$1"
+    sleep 0.1
+  done
+}
+
+# $1: log name, $2: image cache folder. Prints the wall time; writes $1.peak: "MiB-memory MiB-disk".
 build() {
-  local start
+  local start sampler
   # The previous build's writes reach the disk now, not during this build's clock.
   sync
+  : > "$work/$1.samples"
+  sample "$work/$1.samples" > /dev/null 2>&1 &
+  sampler=$!
   start=$(date +%s.%N)
-  dotnet build "$project" -nologo -v:q -p:ImageCacheDirectory="$2" -bl:"$work/$1.binlog" \
-    -fl "-flp:logfile=$work/$1.log;verbosity=normal;ShowTimestamp" > "$work/$1.out" 2>&1 \
-    || { cat "$work/$1.out" >&2; exit 1; }
+  ( [ -z "$cgroup" ] || echo "$BASHPID" > "$cgroup/cgroup.procs"
+    exec dotnet build "$project" -nologo -v:q -p:ImageCacheDirectory="$2" -bl:"$work/$1.binlog" \
+      -fl "-flp:logfile=$work/$1.log;verbosity=normal;ShowTimestamp" ) > "$work/$1.out" 2>&1 \
+    || { kill "$sampler"; cat "$work/$1.out" >&2; exit 1; }
   seconds "$start" "$(date +%s.%N)"
+  kill "$sampler"; wait "$sampler" 2>/dev/null || true
+  awk 'NR == 1 { d0 = $2 } { if ($1 > m) m = $1; if ($2 - d0 > d) d = $2 - d0 }
+       END { printf "%.0f %.0f\n", m / 1048576, d / 1048576 }' "$work/$1.samples" > "$work/$1.peak"
 }
 
 # The packages the image holds, as mmdebstrap --include takes them: from the SPDX document the
@@ -114,7 +145,15 @@ printf '| cold (empty caches) [%s] | %.1f | %s | 1.000 |\n' "${colds[*]}" "$c" "
 printf '| daily rebuild (snapshots gone, package cache warm) [%s] | %.1f | %s | %s |\n' "${dailies[*]}" "$d" "$(ratio "$d" "$b")" "$(ratio "$d" "$c")"
 printf '| warm (one post-install.d script changed) [%s] | %.1f | %s | %s |\n' "${warms[*]}" "$w" "$(ratio "$w" "$b")" "$(ratio "$w" "$c")"
 printf '| no-op [%s] | %.2f | %s | %s |\n' "${noops[*]}" "$n" "$(ratio "$n" "$b")" "$(ratio "$n" "$c")"
-printf '\ntargets (issue 20): cold <= 1.0 x bare, daily <= 0.35 x cold, warm <= 0.05 x cold, no-op <= 1 s\n'
+# The largest of the rounds: a peak is a limit the machine must have, not a typical figure.
+peak() { cat "$work/$1"*.peak | awk -v f="$2" '{ if ($f > m) m = $f } END { print m }'; }
+if [ -n "$cgroup" ]; then
+  printf '\n| build | peak memory (MiB, anonymous) | peak disk (MiB, work folder and caches) |\n| --- | ---: | ---: |\n'
+  for kind in cold daily; do printf '| %s | %s | %s |\n' "$kind" "$(peak "$kind" 1)" "$(peak "$kind" 2)"; done
+else
+  echo "bench: no memory cgroup could be made here: peak memory not measured" >&2
+fi
+printf '\ntargets (issue 20): cold <= 1.0 x bare, daily <= 0.35 x cold, warm <= 0.05 x cold, no-op <= 1 s, peak memory < 1024 MiB\n'
 # The engine's phase timings of each cold and daily build (BENCH_KEEP=1 keeps the full logs).
 for log in "$work"/cold*.log "$work"/daily*.log; do
   printf '%s: %s\n' "$(basename "$log" .log)" "$(grep -o '[a-z.-]*\.d took [0-9.]* s' "$log" | sed 's/ took / /; s/ s$//' | paste -sd' ' -)"
