@@ -6,7 +6,7 @@ using Xunit;
 namespace DiskImageBuilder.Tests;
 
 /// <summary>
-/// The infrastructure elements in one real Debian build (debian-minimal from the host's mirror,
+/// The infrastructure elements (and no-docs) in real Debian builds (debian-minimal from the host's mirror,
 /// its base tree from the shared image cache): generic names reach apt mapped, dib-python,
 /// dib-init-system and pkg-map run with Debian's own tools (mawk, dash, apt).
 /// </summary>
@@ -68,6 +68,39 @@ public sealed class InfraDebianTests
         File.Exists(Path.Combine(tree, "usr/local/bin/pkg-map")).ShouldBeTrue("install-bin");
         File.Exists(Path.Combine(tree, "usr/share/pkg-map/generic-names")).ShouldBeTrue();
         run.Messages.ShouldContain(m => m.Contains("dib-package-installs: generic-names: install python3-yaml", StringComparison.Ordinal), run.Output);
+        p.MountsUnderProject().ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void No_docs_keeps_only_copyright_files_from_the_base_tree_and_from_packages_installed_after_it()
+    {
+        using var p = new ImageProject("""
+              <PropertyGroup>
+                <ImageFormat>tar</ImageFormat>
+              </PropertyGroup>
+              <ItemGroup>
+                <Element Include="debian-minimal" />
+                <Element Include="no-docs" />
+                <Package Include="less" />
+                <ImageEnvironment Include="DIB_NO_DOCS_KEEP" Value="man/man1" />
+              </ItemGroup>
+            """);
+
+        var run = p.Build();
+
+        run.Succeeded.ShouldBeTrue(run.Output);
+        var tree = p.Extract();
+        string[] Files(string dir) => [.. Directory.EnumerateFileSystemEntries(Path.Combine(tree, dir), "*", SearchOption.AllDirectories)
+            .Where(f => !Directory.Exists(f) || new FileInfo(f).LinkTarget is not null)
+            .Select(f => Path.GetRelativePath(tree, f))];
+        // less is installed after the element ran, bash came with the base tree: both keep only their licence.
+        Files("usr/share/doc").ShouldAllBe(f => Path.GetFileName(f) == "copyright");
+        Files("usr/share/doc").ShouldContain("usr/share/doc/less/copyright");
+        Files("usr/share/doc").ShouldContain("usr/share/doc/bash/copyright");
+        // DIB_NO_DOCS_KEEP: section 1 manual pages stay, for packages installed before and after.
+        Files("usr/share/man").ShouldContain("usr/share/man/man1/less.1.gz");
+        Files("usr/share/man").ShouldAllBe(f => f.StartsWith("usr/share/man/man1/", StringComparison.Ordinal));
+        File.ReadAllText(Path.Combine(tree, "etc/dpkg/dpkg.cfg.d/90-dib-no-docs")).ShouldContain("path-exclude=/usr/share/doc/*");
         p.MountsUnderProject().ShouldBeEmpty();
     }
 }
