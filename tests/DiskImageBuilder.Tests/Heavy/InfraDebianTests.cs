@@ -67,6 +67,12 @@ public sealed class InfraDebianTests
         File.Exists(Path.Combine(tree, "usr/local/bin/dib-python")).ShouldBeFalse("cleanup.d removes the build-only link");
         File.Exists(Path.Combine(tree, "usr/local/bin/pkg-map")).ShouldBeTrue("install-bin");
         File.Exists(Path.Combine(tree, "usr/share/pkg-map/generic-names")).ShouldBeTrue();
+        // install-packages runs the postinsts' py3compile calls after apt, in parallel: the modules
+        // are compiled, and the real py3compile is back, with no diversion left.
+        Directory.GetFiles(Path.Combine(tree, "usr/lib/python3/dist-packages/yaml/__pycache__"), "*.cpython-3*.pyc").Length.ShouldBeGreaterThan(5);
+        File.ReadAllText(Path.Combine(tree, "usr/bin/py3compile")).ShouldStartWith("#! /usr/bin/python3");
+        File.ReadAllText(Path.Combine(tree, "var/lib/dpkg/diversions")).ShouldNotContain("py3compile");
+        Directory.GetFiles(Path.Combine(tree, "tmp"), "dib-py3compile*").ShouldBeEmpty();
         run.Messages.ShouldContain(m => m.Contains("dib-package-installs: generic-names: install python3-yaml", StringComparison.Ordinal), run.Output);
         p.MountsUnderProject().ShouldBeEmpty();
     }
