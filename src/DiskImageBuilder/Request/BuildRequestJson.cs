@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace DiskImageBuilder;
+namespace DiskImageBuilder.Request;
 
 /// <summary>
 /// The request file's JSON, generated at compile time: every build writes the request (PrepareImage),
