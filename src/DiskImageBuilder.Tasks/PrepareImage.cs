@@ -6,6 +6,7 @@ using DiskImageBuilder.Hooks;
 using DiskImageBuilder.Output;
 using DiskImageBuilder.Request;
 using DiskImageBuilder.Snapshots;
+using MSBuildTask = Microsoft.Build.Utilities.Task;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
@@ -15,21 +16,9 @@ namespace DiskImageBuilder.Tasks;
 /// Turns the project's items and properties into a <see cref="BuildRequest"/>, resolves the
 /// elements (so bad elements fail fast, with the .dibproj or element-deps line), and writes the
 /// request to <see cref="RequestFile"/> only when it changed: that file is the image's MSBuild input.
-/// It runs in every build, also a no-op one, so it is an <see cref="ITask"/> of its own rather than a
-/// Microsoft.Build.Utilities.Task: the runtime rejects the ReadyToRun code of a type whose base
-/// class lives in another assembly (its layout may differ at run time), and every method of the
-/// task was compiled just in time.
 /// </summary>
-public sealed class PrepareImage : ITask
+public sealed class PrepareImage : MSBuildTask
 {
-    public PrepareImage() => Log = new TaskLoggingHelper(this);
-
-    public IBuildEngine BuildEngine { get; set; } = null!;
-
-    public ITaskHost? HostObject { get; set; }
-
-    private TaskLoggingHelper Log { get; }
-
     /// <summary>The .dibproj, where property and item errors point.</summary>
     [Required]
     public string ProjectFile { get; set; } = string.Empty;
@@ -155,7 +144,7 @@ public sealed class PrepareImage : ITask
     [Output]
     public ITaskItem[] SbomFiles { get; private set; } = [];
 
-    public bool Execute()
+    public override bool Execute()
     {
         var log = new MSBuildLog(Log);
         return log.Run(() =>

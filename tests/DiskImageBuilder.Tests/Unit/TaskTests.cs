@@ -67,15 +67,6 @@ public sealed class TaskTests
         e.HelpLink.ShouldBe(new Uri(Path.Combine(Repo.Root, "docs", "errors.md")).AbsoluteUri + "#dib0021", "the error links to its entry in docs/errors.md");
     }
 
-    [Fact]
-    public void PrepareImage_derives_from_no_MSBuild_class_so_its_ReadyToRun_code_is_used()
-    {
-        // A base class from another assembly makes the runtime compile all of the task's methods just
-        // in time (its layout may differ at run time), in every build, also a no-op one.
-        typeof(Tasks.PrepareImage).BaseType.ShouldBe(typeof(object));
-        typeof(ITask).IsAssignableFrom(typeof(Tasks.PrepareImage)).ShouldBeTrue();
-    }
-
     private sealed class RecordingEngine : IBuildEngine
     {
         public List<BuildErrorEventArgs> Errors { get; } = [];
