@@ -210,7 +210,7 @@ public sealed record BuildRequest
     private static string SecretHash(string value) =>
         "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(value)));
 
-    public string ToJson() => JsonSerializer.Serialize(this, Request.BuildRequestJson.Default.BuildRequest);
+    public string ToJson() => JsonSerializer.Serialize(this, Request.BuildRequestJsonWriter.Default.BuildRequest);
 
     public static BuildRequest FromJson(string json) =>
         JsonSerializer.Deserialize(json, Request.BuildRequestJson.Default.BuildRequest) ?? throw new DibException(DibCodes.Internal, "The build request file is empty.");
