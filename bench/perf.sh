@@ -11,7 +11,8 @@
 # work folder's filesystem, caches included), sampled ten times a second.
 # The bare tools get the packages the cold build installed (read from the first cold build's image),
 # so both make the same tree from the same mirror. Needs root and the Debian mirror, like any build.
-# BENCH_KEEP=1 keeps every build's log (with the engine's phase timings) in the work folder.
+# BENCH_KEEP=1 keeps every build's log (with the engine's phase timings) in the work folder; the
+# no-op build, timed as a user runs it, writes only its console output there.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/bench/lib.sh"
@@ -52,20 +53,25 @@ sample() {
   done
 }
 
-# $1: log name, $2: image cache folder. Prints the wall time; writes $1.peak: "MiB-memory MiB-disk".
+# $1: log name, $2: image cache folder, $3: "plain" for a build as a user runs it, without the binary
+# and file logs and unmeasured (the no-op build: at about a second, writing them is a share of what
+# it measures). Prints the wall time; others write $1.peak: "MiB-memory MiB-disk".
 build() {
-  local start sampler
+  local start sampler='' logs=()
+  [ "${3:-}" = plain ] || logs=(-bl:"$work/$1.binlog" -fl "-flp:logfile=$work/$1.log;verbosity=normal;ShowTimestamp")
   # The previous build's writes reach the disk now, not during this build's clock.
   sync
-  : > "$work/$1.samples"
-  sample "$work/$1.samples" > /dev/null 2>&1 &
-  sampler=$!
+  if [ "${3:-}" != plain ]; then
+    : > "$work/$1.samples"
+    sample "$work/$1.samples" > /dev/null 2>&1 &
+    sampler=$!
+  fi
   start=$(date +%s.%N)
   ( [ -z "$cgroup" ] || echo "$BASHPID" > "$cgroup/cgroup.procs"
-    exec dotnet build "$project" -nologo -v:q -p:ImageCacheDirectory="$2" -bl:"$work/$1.binlog" \
-      -fl "-flp:logfile=$work/$1.log;verbosity=normal;ShowTimestamp" ) > "$work/$1.out" 2>&1 \
-    || { kill "$sampler"; cat "$work/$1.out" >&2; exit 1; }
+    exec dotnet build "$project" -nologo -v:q -p:ImageCacheDirectory="$2" "${logs[@]}" ) > "$work/$1.out" 2>&1 \
+    || { [ -z "$sampler" ] || kill "$sampler"; cat "$work/$1.out" >&2; exit 1; }
   seconds "$start" "$(date +%s.%N)"
+  [ -n "$sampler" ] || return 0
   kill "$sampler"; wait "$sampler" 2>/dev/null || true
   awk 'NR == 1 { d0 = $2 } { if ($1 > m) m = $1; if ($2 - d0 > d) d = $2 - d0 }
        END { printf "%.0f %.0f\n", m / 1048576, d / 1048576 }' "$work/$1.samples" > "$work/$1.peak"
@@ -132,7 +138,7 @@ for round in $(seq 1 "$rounds"); do
   dailies+=("$(build "daily$round" "$cache")")
   printf '#!/bin/sh\necho warm %s > /etc/bench-touch\n' "$round" > "$script"
   warms+=("$(build "warm$round" "$cache")")
-  noops+=("$(build "noop$round" "$cache")")
+  noops+=("$(build "noop$round" "$cache" plain)")
   rm -rf "$cache"
   echo "bench: round $round: bare ${bares[-1]} s, cold ${colds[-1]} s, daily ${dailies[-1]} s, warm ${warms[-1]} s, no-op ${noops[-1]} s" >&2
 done

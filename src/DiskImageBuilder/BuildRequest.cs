@@ -144,12 +144,6 @@ public sealed record BuildRequest
     [JsonIgnore]
     public int? LockTimeoutSeconds { get; init; }
 
-    private static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
-
     /// <summary>DIB_IMAGE_CACHE as given, else DIB's default ~/.cache/image-create.</summary>
     public string CacheDirectory() =>
         Environment.TryGetValue("DIB_IMAGE_CACHE", out var dir) && !string.IsNullOrWhiteSpace(dir)
@@ -216,8 +210,9 @@ public sealed record BuildRequest
     private static string SecretHash(string value) =>
         "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(value)));
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => JsonSerializer.Serialize(this, Request.BuildRequestJsonWriter.Default.BuildRequest);
 
     public static BuildRequest FromJson(string json) =>
-        JsonSerializer.Deserialize<BuildRequest>(json, Json) ?? throw new DibException(DibCodes.Internal, "The build request file is empty.");
+        JsonSerializer.Deserialize(json, Request.BuildRequestJson.Default.BuildRequest) ?? throw new DibException(DibCodes.Internal, "The build request file is empty.");
 }
+

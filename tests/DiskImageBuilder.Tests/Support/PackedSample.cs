@@ -24,6 +24,9 @@ public sealed class PackedSample : IDisposable
         _dir.Write("Directory.Build.targets", $"<Project>{directoryBuildTargets}</Project>", false);
     }
 
+    /// <summary>The folder the SDK was packed into (DiskImageBuilder.Sdk.0.1.0-dev.nupkg), packed on first use.</summary>
+    public static string FeedDirectory => Feed.Value;
+
     public string Name { get; }
 
     public string Dir => _dir.Path;

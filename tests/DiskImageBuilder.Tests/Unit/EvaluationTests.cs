@@ -53,6 +53,22 @@ public sealed class EvaluationTests
     }
 
     [Fact]
+    public void An_image_project_imports_no_workload_manifests_unless_asked_to()
+    {
+        static IEnumerable<string> WorkloadImports(Project project) =>
+            project.Imports.Select(i => Path.GetFileName(i.ImportedProject.FullPath))
+                .Where(f => f is "WorkloadManifest.targets" or "AutoImport.props" or "Microsoft.NET.Sdk.ImportWorkloads.targets");
+
+        using var p = new ImageProject("""<ItemGroup><Element Include="debian-minimal" /></ItemGroup>""");
+        var project = Evaluate(p);
+        project.GetPropertyValue("MSBuildEnableWorkloadResolver").ShouldBe("false");
+        WorkloadImports(project).ShouldBeEmpty("an image needs no .NET workload, and evaluating their manifests slows every build");
+
+        // The workload imports are one property away, as in any SDK project.
+        WorkloadImports(Evaluate(p, new() { ["MSBuildEnableWorkloadResolver"] = "true" })).ShouldNotBeEmpty();
+    }
+
+    [Fact]
     public void The_projects_own_elements_folder_is_searched_after_ElementsPath()
     {
         using var p = new ImageProject("""<PropertyGroup><ElementsPath>/opt/a;/opt/b</ElementsPath></PropertyGroup>""");

@@ -97,6 +97,60 @@ public sealed class HostAndInputTests
     }
 
     [Fact]
+    public void The_generated_request_json_is_what_reflection_writes_so_an_upgrade_rebuilds_nothing()
+    {
+        var request = new BuildRequest
+        {
+            ImageName = "img",
+            Elements = [new Elements.ElementRequest("debian", new SourceLocation("/p", 3)), new Elements.ElementRequest("vm")],
+            ElementsPath = ["/e1", "/e2"],
+            Formats = ["qcow2", "tar"],
+            DistroRelease = "trixie",
+            SkipBaseElement = true,
+            Packages = ["vim", "curl"],
+            Environment = new Dictionary<string, string> { ["DIB_A"] = "b", ["DIB_Q"] = "\"quoted\" <&> é" },
+            SecretHashes = new Dictionary<string, string> { ["DIB_TOKEN"] = "sha256:00" },
+            Files = [new Content.ImageFileRequest("/src/a", "/etc/a") { Mode = "0600", Location = new SourceLocation("/p", 9) }],
+            Services = [new Content.ServiceRequest("web", "/opt/web/web", "/opt/web") { Environment = ["A=1"] }],
+            OutputDirectory = "/out",
+            WorkDirectory = "/work",
+            RamdiskElement = "ramdisk",
+            Trace = true,
+            BreakPoints = ["after-error"],
+            ImageSize = 2L << 30,
+            MaxOnlineResize = 1000,
+            MkfsOptions = "-i 4096",
+            QemuImgOptions = "compat=1.1",
+            BootMode = "uefi",
+            BlockDeviceConfig = "- local_loop: {name: image0}",
+            RootFileSystem = "xfs",
+            RootLabel = "root",
+            DockerTarget = "img:1",
+            Checksums = ["sha256"],
+            NoCompression = true,
+            PhaseCache = false,
+            ImageCacheMaxSize = 1L << 30,
+            WorkingDirectory = "/wd",
+            HookImageName = "img",
+            Arguments = ["-o", "img"],
+            ProjectFile = "/p/img.dibproj",
+            LockTimeoutSeconds = 5,
+        };
+        var reflection = new System.Text.Json.JsonSerializerOptions
+        {
+            WriteIndented = true,
+            DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+            TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
+        };
+
+        foreach (var r in new[] { request, new BuildRequest { ImageName = "img", Elements = [], OutputDirectory = "/out", WorkDirectory = "/work" } })
+        {
+            r.ToJson().ShouldBe(System.Text.Json.JsonSerializer.Serialize(r, reflection));
+            BuildRequest.FromJson(r.ToJson()).ToJson().ShouldBe(r.ToJson());
+        }
+    }
+
+    [Fact]
     public void A_request_file_keeps_hashes_of_secret_looking_variables_and_the_build_takes_the_values_again_or_fails_with_DIB0047()
     {
         var request = new BuildRequest
