@@ -6,6 +6,8 @@
 # image, a table of medians with ratios to the first (e.g. the image of an earlier commit).
 #   bench/boot.sh IMAGE.qcow2 [IMAGE.qcow2...]   e.g. samples/debian-vm/bin/Debug/debian-vm.qcow2
 set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/bench/lib.sh"
 images=()
 for image in "${@:?usage: bench/boot.sh IMAGE.qcow2 [IMAGE.qcow2...]}"; do images+=("$(realpath "$image")"); done
 rounds=${BOOT_ROUNDS:-1}
@@ -67,7 +69,6 @@ for round in $(seq 1 "$rounds"); do
 done
 
 if [ "${#images[@]}" -gt 1 ]; then
-  median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
   # shellcheck disable=SC2086 # the lists are words on purpose
   { l0=$(median ${logins[0]}); f0=$(median ${finisheds[0]}); }
   printf '\n%s rounds, alternating; medians (each round'"'"'s figures in brackets)\n\n' "$rounds"
@@ -76,6 +77,6 @@ if [ "${#images[@]}" -gt 1 ]; then
     # shellcheck disable=SC2086
     { l=$(median ${logins[$i]}); f=$(median ${finisheds[$i]}); }
     printf '| %s [%s] [%s] | %s | %s | %s | %s |\n' "${images[$i]}" "${logins[$i]# }" "${finisheds[$i]# }" "$l" \
-      "$(awk -v a="$l" -v b="$l0" 'BEGIN { printf "%.3f", a / b }')" "$f" "$(awk -v a="$f" -v b="$f0" 'BEGIN { printf "%.3f", a / b }')"
+      "$(ratio "$l" "$l0")" "$f" "$(ratio "$f" "$f0")"
   done
 fi

@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2154
-# Shared by the bench scripts (sourced; needs $repo): a copy of samples/debian-vm that restores the
-# SDK just packed by eng/pack.sh.
+# Shared by the bench scripts (sourced; the sample functions need $repo): a copy of samples/debian-vm
+# that restores the SDK just packed by eng/pack.sh, and the figures' arithmetic.
 
 # bench_sample DIR: samples/debian-vm, global.json and a nuget.config with the local packages in DIR.
 bench_sample() {
@@ -26,3 +26,9 @@ bench_touch_element() {
 XML
   echo "$script"
 }
+
+# median N...: the middle one of the figures (the upper middle of an even count).
+median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+# ratio A B: A / B to three decimals.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }

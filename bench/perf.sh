@@ -114,8 +114,6 @@ bare() {
   echo "$took"
 }
 
-median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 
 bares=() colds=() dailies=() warms=() noops=()
 for round in $(seq 1 "$rounds"); do

@@ -33,8 +33,6 @@ build() {
   awk -v a="$start" -v b="$end" 'BEGIN { printf "%.2f", b - a }'
 }
 
-median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-
 cold=$(build cold)
 # Warm and no-op three times each (a different script content each warm run); the median is
 # what the table shows.
@@ -51,6 +49,6 @@ noop=$(median "${noops[@]}")
 
 printf '\n| build | wall time (s) | ratio to cold |\n| --- | ---: | ---: |\n'
 printf '| cold | %.1f | 1.00 |\n' "$cold"
-printf '| warm (one post-install.d script changed), median of %s | %.1f | %.3f |\n' "${warms[*]}" "$warm" "$(awk -v a="$warm" -v b="$cold" 'BEGIN { print a / b }')"
-printf '| no-op, median of %s | %.1f | %.3f |\n' "${noops[*]}" "$noop" "$(awk -v a="$noop" -v b="$cold" 'BEGIN { print a / b }')"
+printf '| warm (one post-install.d script changed), median of %s | %.1f | %.3f |\n' "${warms[*]}" "$warm" "$(ratio "$warm" "$cold")"
+printf '| no-op, median of %s | %.1f | %.3f |\n' "${noops[*]}" "$noop" "$(ratio "$noop" "$cold")"
 printf '\ntargets: warm <= 0.08 x cold, no-op <= 3 s\n'
