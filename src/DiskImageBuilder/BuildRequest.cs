@@ -215,4 +215,3 @@ public sealed record BuildRequest
     public static BuildRequest FromJson(string json) =>
         JsonSerializer.Deserialize(json, Request.BuildRequestJson.Default.BuildRequest) ?? throw new DibException(DibCodes.Internal, "The build request file is empty.");
 }
-

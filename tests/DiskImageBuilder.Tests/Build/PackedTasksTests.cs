@@ -13,7 +13,7 @@ public sealed class PackedTasksTests
     public void PrepareImage_runs_its_ReadyToRun_code_not_the_JIT()
     {
         using var dir = new TempDir();
-        using (var package = ZipFile.OpenRead(Path.Combine(PackedSample.FeedDirectory, "DiskImageBuilder.Sdk.0.1.0-dev.nupkg")))
+        using (var package = ZipFile.OpenRead(PackedSample.Package))
         {
             foreach (var entry in package.Entries.Where(e => e.FullName.StartsWith("tools/net10.0/", StringComparison.Ordinal) && e.Name.EndsWith(".dll", StringComparison.Ordinal)))
             {

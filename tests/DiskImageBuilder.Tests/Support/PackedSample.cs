@@ -7,6 +7,9 @@ namespace DiskImageBuilder.Tests;
 /// </summary>
 public sealed class PackedSample : IDisposable
 {
+    /// <summary>The version the SDK is packed as, and the one global.json asks for.</summary>
+    private const string Version = "0.1.0-dev";
+
     private static readonly Lazy<string> Feed = new(PackOnce);
     private readonly TempDir _dir = new();
 
@@ -14,7 +17,7 @@ public sealed class PackedSample : IDisposable
     {
         Name = name;
         ImageProject.Sh($"cp -a '{Repo.Root}/samples/{name}' '{_dir.Path}/'");
-        _dir.Write("global.json", """{ "msbuild-sdks": { "DiskImageBuilder.Sdk": "0.1.0-dev" } }""", false);
+        _dir.Write("global.json", $$"""{ "msbuild-sdks": { "DiskImageBuilder.Sdk": "{{Version}}" } }""", false);
         _dir.Write("nuget.config", $"""
             <configuration>
               <packageSources><clear /><add key="feed" value="{Feed.Value}" /><add key="nuget.org" value="https://api.nuget.org/v3/index.json" /></packageSources>
@@ -24,8 +27,8 @@ public sealed class PackedSample : IDisposable
         _dir.Write("Directory.Build.targets", $"<Project>{directoryBuildTargets}</Project>", false);
     }
 
-    /// <summary>The folder the SDK was packed into (DiskImageBuilder.Sdk.0.1.0-dev.nupkg), packed on first use.</summary>
-    public static string FeedDirectory => Feed.Value;
+    /// <summary>The SDK package, packed on first use.</summary>
+    public static string Package => Path.Combine(Feed.Value, $"DiskImageBuilder.Sdk.{Version}.nupkg");
 
     public string Name { get; }
 
@@ -46,7 +49,7 @@ public sealed class PackedSample : IDisposable
     private static string PackOnce()
     {
         var feed = Directory.CreateTempSubdirectory("dib-feed-").FullName;
-        ImageProject.Sh($"dotnet pack '{Repo.Root}/sdk/DiskImageBuilder.Sdk.csproj' -c Release -v:q -nologo -p:PackageOutputPath='{feed}' -p:MinVerVersionOverride=0.1.0-dev");
+        ImageProject.Sh($"dotnet pack '{Repo.Root}/sdk/DiskImageBuilder.Sdk.csproj' -c Release -v:q -nologo -p:PackageOutputPath='{feed}' -p:MinVerVersionOverride={Version}");
         return feed;
     }
 }
