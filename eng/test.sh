@@ -33,6 +33,20 @@ if [ ! -f "$trx" ]; then
   echo "0 passed, 1 failed"
   exit 1
 fi
+# The CI shows only the end of the output: name each failed test and its message's first lines there.
+if [ "$(counter failed)" != 0 ] && command -v python3 >/dev/null; then
+  python3 - "$trx" <<'PY'
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
+    if r.get("outcome") != "Failed":
+        continue
+    message = r.findtext(".//t:ErrorInfo/t:Message", "", ns).strip().splitlines()
+    print("FAILED " + r.get("testName"))
+    for line in message[:15]:
+        print("    " + line)
+PY
+fi
 passed=$(counter passed)
 failed=$(( $(counter failed) + $(counter error) + $(counter timeout) + $(counter aborted) ))
 echo "$passed passed, $failed failed"
