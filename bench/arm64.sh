@@ -2,7 +2,7 @@
 # arm64 on amd64 (issue 19): side by side in one run, builds the same Debian VM image (debian vm,
 # qcow2) cold for amd64 (native) and for arm64 (every in-image program under qemu-user-static
 # through binfmt_misc), each with an empty image cache, then boots each under TCG to its login
-# prompt (qemu-system-x86_64 with SeaBIOS; qemu-system-aarch64 -M virt -cpu max with AAVMF).
+# prompt (qemu-system-x86_64 with SeaBIOS; qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on with AAVMF).
 # Prints the wall times and arm64's ratio to amd64's.
 # Needs a built solution (the disk-image-create CLI in artifacts/), root, and the Debian mirror.
 set -euo pipefail
@@ -32,7 +32,7 @@ boot() {
   local -a qemu
   if [ "$arch" = arm64 ]; then
     cp /usr/share/AAVMF/AAVMF_VARS.fd "$dir/vars.fd"
-    qemu=(qemu-system-aarch64 -M virt -cpu max -drive "if=pflash,format=raw,readonly=on,file=/usr/share/AAVMF/AAVMF_CODE.fd"
+    qemu=(qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on -drive "if=pflash,format=raw,readonly=on,file=/usr/share/AAVMF/AAVMF_CODE.fd"
       -drive "if=pflash,format=raw,file=$dir/vars.fd" -m 2048)
   else
     qemu=(qemu-system-x86_64 -m 1024)

@@ -67,7 +67,7 @@ public sealed class Arm64Tests
         var disk = scratch.Write("disk.qcow2", string.Empty, false);
         var spec = QemuBoot.Command(new BootOptions(disk, BootOptions.Ovmf) { Architecture = "arm64" }, scratch.Path);
         spec.FileName.ShouldBe("qemu-system-aarch64");
-        string.Join(' ', spec.Arguments).ShouldStartWith("-M virt -cpu max -accel tcg");
+        string.Join(' ', spec.Arguments).ShouldStartWith("-M virt -cpu max,pauth-impdef=on -accel tcg");
         spec.Arguments.ShouldContain($"if=pflash,format=raw,readonly=on,file={QemuBoot.AavmfCode}");
         spec.Arguments.ShouldContain($"if=pflash,format=raw,file={scratch.Combine("AAVMF_VARS.fd")}");
         File.Exists(scratch.Combine("AAVMF_VARS.fd")).ShouldBeTrue("the variable store is a copy; the firmware's own stays untouched");
