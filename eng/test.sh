@@ -11,18 +11,21 @@ case "${1:-}" in
   --fast) tier=Unit; shift ;;
   --tier) tier=$2; shift 2 ;;
 esac
-# The emulated tier (an arm64 image built under qemu-user and booted under TCG) keeps one core busy
-# for a quarter of an hour, mostly one emulated process at a time, while the rest of the suite leaves
-# the second core idle most of the time: the full run starts it beside the rest, as a second dotnet test.
-filter="Tier!=Emulated" beside="Tier=Emulated"
+# The full run goes in two steps: the tiers that run in parallel (Unit, Build; they keep both cores
+# busy), then the Heavy tier (Debian builds and qemu boots, one at a time) with the Emulated tier (an
+# arm64 image built under qemu-user and booted under TCG, a quarter of an hour of mostly one emulated
+# process) beside it as a second dotnet test: the Heavy tier leaves the second core idle much of the time.
 if [ -n "$tier" ]; then
-  filter="Tier=$tier" beside=
+  steps=("Tier=$tier") beside=''
+else
+  steps=("Tier!=Heavy&Tier!=Emulated" "Tier=Heavy") beside="Tier=Emulated"
 fi
-# dotnet test takes one --filter: a filter given here narrows the tier's.
+# dotnet test takes one --filter: a filter given here narrows each step's.
 rest=()
 while [ $# -gt 0 ]; do
   if [ "$1" = --filter ] && [ $# -gt 1 ]; then
-    filter="($filter)&($2)" beside=${beside:+"($beside)&($2)"}; shift 2
+    for i in "${!steps[@]}"; do steps[i]="(${steps[i]})&($2)"; done
+    beside=${beside:+"($beside)&($2)"}; shift 2
   else rest+=("$1"); shift; fi
 done
 if [ "$tier" != Unit ]; then
@@ -34,14 +37,17 @@ dotnet build DiskImageBuilder.sln -bl:artifacts/logs/build.binlog -v:q -nologo
 status=0
 tests=(dotnet test tests/DiskImageBuilder.Tests --no-build --results-directory artifacts/test-results
   --logger "console;verbosity=normal" ${rest[@]+"${rest[@]}"})
-side='' side_status=0
-if [ -n "$beside" ]; then
-  # A process group of its own, so that an interrupted run ends the one beside it with all its children.
-  setsid "${tests[@]}" --logger "trx;LogFileName=beside.trx" --filter "$beside" > artifacts/test-results/beside.log 2>&1 &
-  side=$!
-  trap 'kill -TERM -- "-$side" 2>/dev/null || true' EXIT
-fi
-"${tests[@]}" --logger "trx;LogFileName=tests.trx" --filter "$filter" || status=$?
+side='' side_status=0 trxs=()
+for i in "${!steps[@]}"; do
+  if [ -n "$beside" ] && [ "$i" -eq $((${#steps[@]} - 1)) ]; then
+    # A process group of its own, so that an interrupted run ends the one beside it with all its children.
+    setsid "${tests[@]}" --logger "trx;LogFileName=beside.trx" --filter "$beside" > artifacts/test-results/beside.log 2>&1 &
+    side=$!
+    trap 'kill -TERM -- "-$side" 2>/dev/null || true' EXIT
+  fi
+  "${tests[@]}" --logger "trx;LogFileName=step$i.trx" --filter "${steps[i]}" || status=$?
+  trxs+=("artifacts/test-results/step$i.trx")
+done
 if [ -n "$side" ]; then
   wait "$side" || side_status=$?
   trap - EXIT
@@ -49,25 +55,26 @@ if [ -n "$side" ]; then
   cat artifacts/test-results/beside.log
 fi
 # The CI reads only a plain closing line; dotnet test's own summary is not one it knows.
-trx=artifacts/test-results/tests.trx
-if [ ! -f "$trx" ]; then
-  echo "no test results were written"
-  echo "0 passed, 1 failed"
-  exit 1
-fi
-trxs=("$trx") lost=0
+lost=0
+for trx in "${trxs[@]}"; do
+  if [ ! -f "$trx" ]; then
+    echo "FAILED no test results were written to $trx"
+    lost=$((lost + 1))
+  fi
+done
 # A filter that leaves nothing to run beside writes no results there; a run that failed and wrote none is one failure.
 if [ -f artifacts/test-results/beside.trx ]; then
   trxs+=(artifacts/test-results/beside.trx)
 elif [ "$side_status" != 0 ]; then
   echo "FAILED the tests beside the others ($beside) wrote no results; dotnet test exited with $side_status"
-  lost=1
+  lost=$((lost + 1))
 fi
 if [ "$side_status" != 0 ]; then status=1; fi
 # The sum of one counter over the result files.
 counter() {
   local n=0 f v
   for f in "${trxs[@]}"; do
+    [ -f "$f" ] || continue
     v=$(grep -o "<Counters [^>]*" "$f" | grep -o " $1=\"[0-9]*\"" | grep -o "[0-9]*" || echo 0)
     n=$((n + v))
   done
@@ -76,9 +83,9 @@ counter() {
 # The CI shows only the end of the output: name each failed test and its message's first lines there.
 if [ "$(counter failed)" != 0 ] && command -v python3 >/dev/null; then
   python3 - "${trxs[@]}" <<'PY'
-import sys, xml.etree.ElementTree as ET
+import os, sys, xml.etree.ElementTree as ET
 ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
-for trx in sys.argv[1:]:
+for trx in filter(os.path.exists, sys.argv[1:]):
     for r in ET.parse(trx).getroot().iterfind(".//t:UnitTestResult", ns):
         if r.get("outcome") != "Failed":
             continue

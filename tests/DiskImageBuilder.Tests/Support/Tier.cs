@@ -22,8 +22,8 @@ internal static class Tier
 
     /// <summary>
     /// Heavy, for another architecture: every program of the image under qemu-user and its boot under
-    /// qemu-system TCG, half an hour on two cores. Not in eng/test.sh's default run (.ci/run's 45
-    /// minutes); `eng/test.sh --tier Emulated` runs it.
+    /// qemu-system TCG, a quarter of an hour of mostly one busy core. eng/test.sh's default run starts it
+    /// as a second dotnet test beside the Heavy tier; `eng/test.sh --tier Emulated` runs it alone.
     /// </summary>
     public const string Emulated = "Emulated";
 }
