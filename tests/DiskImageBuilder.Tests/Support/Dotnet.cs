@@ -20,6 +20,13 @@ public static class Dotnet
     /// <summary>Read by the tests only (the build ignores it): minutes the build may take.</summary>
     public const string LimitVariable = "TEST_BUILD_MINUTES";
 
+    /// <summary>
+    /// Read by the tests only: the niceness to build at. The arm64 build, one emulated process for a
+    /// quarter of an hour, runs beside the Heavy tier: niced, it takes the cores those tests leave idle
+    /// instead of slowing them.
+    /// </summary>
+    public const string NiceVariable = "TEST_BUILD_NICE";
+
     /// <summary>`dotnet VERB project` (build, publish, pack: the verbs that take MSBuild's switches).</summary>
     public static BuildRun Verb(string verb, string project, string binlog, IReadOnlyDictionary<string, string>? environment, Action<Process>? whileRunning, params string[] args) =>
         Verb(verb, project, binlog, environment, whileRunning, asUser: null, args);
@@ -30,17 +37,15 @@ public static class Dotnet
         var psi = StartInfo(project, environment, ["-nr:false", "-tl:off", $"-bl:{binlog}", .. args], verb: verb);
         if (asUser is not null)
         {
-            string[] command = ["-u", asUser.Name, "--", psi.FileName, .. psi.ArgumentList];
-            psi.FileName = "runuser";
-            psi.ArgumentList.Clear();
-            foreach (var a in command)
-            {
-                psi.ArgumentList.Add(a);
-            }
-
+            Prefix(psi, "runuser", "-u", asUser.Name, "--");
             psi.Environment["HOME"] = asUser.Home;
             psi.Environment["DOTNET_CLI_HOME"] = asUser.Home;
             psi.Environment["USER"] = psi.Environment["LOGNAME"] = asUser.Name;
+        }
+
+        if (environment is not null && environment.TryGetValue(NiceVariable, out var nice))
+        {
+            Prefix(psi, "nice", "-n", nice);
         }
 
         var output = new StringBuilder();
@@ -70,6 +75,18 @@ public static class Dotnet
 
         p.WaitForExit();
         return new BuildRun(p.ExitCode, output.ToString(), BinaryLog.ReadBuild(binlog));
+    }
+
+    /// <summary>Runs <paramref name="psi"/>'s command through <paramref name="command"/> (e.g. runuser, nice).</summary>
+    private static void Prefix(ProcessStartInfo psi, params string[] command)
+    {
+        string[] all = [.. command, psi.FileName, .. psi.ArgumentList];
+        psi.FileName = all[0];
+        psi.ArgumentList.Clear();
+        foreach (var a in all[1..])
+        {
+            psi.ArgumentList.Add(a);
+        }
     }
 
     /// <summary>`dotnet VERB PROJECT ARGS` (build by default) with <paramref name="environment"/> added, output redirected; <paramref name="ownSession"/>: in a session (and process group) of its own, as a terminal or CI runner starts it.</summary>
