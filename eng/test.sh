@@ -15,7 +15,7 @@ esac
 # busy), then the Heavy tier (Debian builds and qemu boots, one at a time) with the Emulated tier (an
 # arm64 image built under qemu-user and booted under TCG, a quarter of an hour of mostly one emulated
 # process) beside it as a second dotnet test: the Heavy tier leaves the second core idle much of the time,
-# and the arm64 build runs at the lowest priority (Arm64BootTests), so it takes that time, not theirs.
+# and the arm64 build runs at the lowest priority (Arm64BootTests), so the Heavy tests come first.
 if [ -n "$tier" ]; then
   steps=("Tier=$tier") beside=''
 else
