@@ -41,7 +41,7 @@ public sealed partial class Arm64BootTests
               </ItemGroup>
             """, name: "arm64");
         // A cold build emulates every maintainer script and the initramfs generation. eng/test.sh runs
-        // it beside the Heavy tier: at the lowest priority it takes only what those tests leave idle.
+        // it beside the Heavy tier: at the lowest priority, so those tests come first.
         // The boot below is not niced: a starved guest's own timeouts (udev's, systemd's) would fail it.
         p.Environment[Dotnet.LimitVariable] = "60";
         p.Environment[Dotnet.NiceVariable] = "19";

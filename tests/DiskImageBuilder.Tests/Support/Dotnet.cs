@@ -22,8 +22,7 @@ public static class Dotnet
 
     /// <summary>
     /// Read by the tests only: the niceness to build at. The arm64 build, one emulated process for a
-    /// quarter of an hour, runs beside the Heavy tier: niced, it takes the cores those tests leave idle
-    /// instead of slowing them.
+    /// quarter of an hour, runs beside the Heavy tier: niced, those tests come first.
     /// </summary>
     public const string NiceVariable = "TEST_BUILD_NICE";
 
@@ -77,7 +76,7 @@ public static class Dotnet
         return new BuildRun(p.ExitCode, output.ToString(), BinaryLog.ReadBuild(binlog));
     }
 
-    /// <summary>Runs <paramref name="psi"/>'s command through <paramref name="command"/> (e.g. runuser, nice).</summary>
+    /// <summary>Runs <paramref name="psi"/>'s command through <paramref name="command"/> (setsid, runuser, nice).</summary>
     private static void Prefix(ProcessStartInfo psi, params string[] command)
     {
         string[] all = [.. command, psi.FileName, .. psi.ArgumentList];
@@ -92,16 +91,16 @@ public static class Dotnet
     /// <summary>`dotnet VERB PROJECT ARGS` (build by default) with <paramref name="environment"/> added, output redirected; <paramref name="ownSession"/>: in a session (and process group) of its own, as a terminal or CI runner starts it.</summary>
     public static ProcessStartInfo StartInfo(string project, IReadOnlyDictionary<string, string>? environment, string[] args, bool ownSession = false, string verb = "build")
     {
-        var psi = new ProcessStartInfo(ownSession ? "setsid" : "dotnet")
+        var psi = new ProcessStartInfo("dotnet", [verb, project, .. args])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(project)!,
         };
-        foreach (var a in (string[])[.. ownSession ? ["dotnet"] : Array.Empty<string>(), verb, project, .. args])
+        if (ownSession)
         {
-            psi.ArgumentList.Add(a);
+            Prefix(psi, "setsid");
         }
 
         // The Locator points these at the SDK for our process; a child `dotnet build` must pick its own.
