@@ -73,8 +73,8 @@ public static class DiskImageCreate
           --docker-target NAME  docker image name (for the docker format)
           --checksum[=KINDS]    write checksum files: md5 and sha256, or KINDS of md5,sha256
           --offline             do not refresh caches from the network (DIB_OFFLINE=1)
-          --no-tmpfs            assemble the disk on disk, not in RAM (/dev/shm) (DIB_NO_TMPFS=1)
-          --min-tmpfs GB        accepted and ignored: RAM is used when MemAvailable allows
+          --no-tmpfs            build the tree and assemble the disk on disk, not in RAM (DIB_NO_TMPFS=1)
+          --min-tmpfs GB        build the tree in RAM only with twice GB available (DIB_MIN_TMPFS, default 2)
           --logfile FILE        also write the build log to FILE
           --no-phase-cache      run every phase: no phase snapshots restored or saved
           --image-cache-max-size SIZE  bound on the phase snapshots in the cache (default 20G)
@@ -190,7 +190,7 @@ public static class DiskImageCreate
         if (Last(MinTmpfs) is { } minTmpfs)
         {
             RequestValues.ParseCount(minTmpfs, "--min-tmpfs", null);
-            notes.Add("--min-tmpfs: accepted and ignored; the disk stage uses RAM (/dev/shm) when MemAvailable allows, --no-tmpfs turns that off.");
+            explicitEnv["DIB_MIN_TMPFS"] = minTmpfs;
         }
 
         var checksums = options.Where(o => o.Option == Checksum).Select(o => o.Value).ToList();

@@ -65,7 +65,7 @@ internal sealed class ScratchDisk : IDisposable
     // RAM for twice the data, and room in /dev/shm itself: containers often give it only 64 MiB.
     private static bool HasRoom(long expectedBytes)
     {
-        if (!Directory.Exists(SharedMemory) || AvailableMemory() is not { } memory || memory < (expectedBytes * 2) + (1L << 30))
+        if (!Directory.Exists(SharedMemory) || Memory.AvailableBytes() is not { } memory || memory < (expectedBytes * 2) + (1L << 30))
         {
             return false;
         }
@@ -78,11 +78,5 @@ internal sealed class ScratchDisk : IDisposable
         {
             return false;
         }
-    }
-
-    private static long? AvailableMemory()
-    {
-        var line = File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemAvailable:", StringComparison.Ordinal));
-        return line is null ? null : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
     }
 }

@@ -24,7 +24,7 @@ internal sealed record BuildInputs(SortedDictionary<string, string> Base, IReadO
     /// </summary>
     private static readonly HashSet<string> NotInputs =
         ["TARGET_ROOT", "TMP_MOUNT_PATH", "TMP_HOOKS_PATH", "TMP_BUILD_DIR", "_LIB", "IMAGE_ELEMENT_YAML", "BASH_FUNC_get_image_element_array%%", "ELEMENTS_PATH",
-            "DIB_IMAGE_CACHE", "DIB_OFFLINE", "DIB_NO_TMPFS", PackageCache.Switch, PackageCache.ViewVariable,
+            "DIB_IMAGE_CACHE", "DIB_OFFLINE", "DIB_NO_TMPFS", "DIB_MIN_TMPFS", PackageCache.Switch, PackageCache.ViewVariable,
             // Summaries of the caller's variables and options, each of which is an input on its own.
             "DIB_ENV", "DIB_ARGS"];
 

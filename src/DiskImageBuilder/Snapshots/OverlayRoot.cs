@@ -46,7 +46,10 @@ internal sealed class OverlayRoot : IDisposable
     }
 
     /// <summary>The tree as seen from the host: through the holder's root, inside its namespace.</summary>
-    public string HostView => $"/proc/{_holder.Id}/root{_mountPoint}";
+    public string HostView => Outside(_mountPoint);
+
+    /// <summary>A path of the namespace (such as a folder of its tmpfs) as the host reaches it.</summary>
+    public string Outside(string path) => $"/proc/{_holder.Id}/root{path}";
 
     /// <summary>The command prefix that runs a program inside the tree's namespace.</summary>
     public IReadOnlyList<string> Enter => ["nsenter", $"--mount={Namespace}", "--"];
@@ -56,8 +59,9 @@ internal sealed class OverlayRoot : IDisposable
     /// <param name="lowers">Layer trees, topmost first; the last one is the store's empty directory.</param>
     public void Mount(IReadOnlyList<string> lowers, string upper, string work)
     {
-        Directory.CreateDirectory(upper);
-        Directory.CreateDirectory(work);
+        // Made as the namespace sees them: the upper may be in its tmpfs (MountMemory).
+        Directory.CreateDirectory(Outside(upper));
+        Directory.CreateDirectory(Outside(work));
         if (lowers.Append(upper).Append(work).Any(p => p.Contains(',', StringComparison.Ordinal) || p.Contains(':', StringComparison.Ordinal)))
         {
             throw new DibException(DibCodes.PhaseCacheUnavailable, $"The image cache path cannot hold ',' or ':' for an overlay mount ({upper}).");
@@ -104,6 +108,28 @@ internal sealed class OverlayRoot : IDisposable
             ProcessRunner.Run(new ProcessSpec("umount", ["-l", "--", mount]), null, CancellationToken.None);
         }
     }
+
+    /// <summary>
+    /// Mounts a tmpfs on <paramref name="directory"/> in the namespace only, so it vanishes with the
+    /// namespace however the build ends. False (and nothing mounted) when the mount showed up in the
+    /// host's mount table instead (see <see cref="Mount"/>).
+    /// </summary>
+    public bool MountMemory(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        InNamespace("mount", "-t", "tmpfs", "-o", "mode=0700", "dib-phase-memory", directory);
+        if (HostFiles.MountsUnder(directory).Count == 0)
+        {
+            return true;
+        }
+
+        ProcessRunner.Run(new ProcessSpec("umount", ["-l", "--", directory]), null, CancellationToken.None);
+        return false;
+    }
+
+    /// <summary>Runs a command where the namespace's mounts (the tree, its tmpfs) are seen.</summary>
+    public void InNamespace(params string[] command) =>
+        ProcessRunner.RunChecked(new ProcessSpec(Enter[0], [.. Enter.Skip(1), .. command]), null, CancellationToken.None);
 
     public void Unmount()
     {
@@ -175,7 +201,4 @@ internal sealed class OverlayRoot : IDisposable
             RemoveLeaked();
         }
     }
-
-    private void InNamespace(params string[] command) =>
-        ProcessRunner.RunChecked(new ProcessSpec(Enter[0], [.. Enter.Skip(1), .. command]), null, CancellationToken.None);
 }

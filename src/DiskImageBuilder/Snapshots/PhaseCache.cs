@@ -29,6 +29,9 @@ internal sealed class PhaseCache : IDisposable
     private string _upper = string.Empty;
     private int _mounts;
 
+    // The namespace's tmpfs where each step's changes are written (null: straight to the staging folder).
+    private string? _memory;
+
     private PhaseCache(SnapshotStore store, string root, string hooksRoot, BuildInputs inputs, string image, long maxBytes, IBuildLog log)
     {
         _store = store;
@@ -54,7 +57,11 @@ internal sealed class PhaseCache : IDisposable
 
     /// <param name="image">Identifies the image across builds (its output path), to say what changed since its last build.</param>
     /// <param name="hooksRoot">The hooks tree: a step that changes it (install-types links scripts into install.d) keeps a copy in its snapshot.</param>
-    public static PhaseCache? Open(string cacheDirectory, string root, string hooksRoot, BuildInputs inputs, string image, long maxBytes, IBuildLog log)
+    /// <param name="inMemory">
+    /// Each step writes its changes in RAM (a tmpfs), as DIB builds in tmpfs, and they are copied to
+    /// the store after it: dpkg's thousands of small files go about a fifth faster there than on ext4.
+    /// </param>
+    public static PhaseCache? Open(string cacheDirectory, string root, string hooksRoot, BuildInputs inputs, string image, long maxBytes, bool inMemory, IBuildLog log)
     {
         SnapshotStore? store = null;
         PhaseCache? cache = null;
@@ -62,6 +69,15 @@ internal sealed class PhaseCache : IDisposable
         {
             store = SnapshotStore.Open(cacheDirectory);
             cache = new PhaseCache(store, root, hooksRoot, inputs, image, maxBytes, log);
+            if (inMemory)
+            {
+                var memory = Path.Combine(store.Staging, "memory");
+                cache._memory = cache._overlay.MountMemory(memory) ? memory : null;
+                log.Message(LogImportance.Normal, cache._memory is null
+                    ? "DiskImageBuilder: the tree is built on disk: its tmpfs appeared in the host's mount table"
+                    : "DiskImageBuilder: each phase writes its changes in RAM (tmpfs), kept on disk after it (DIB_NO_TMPFS=1: on disk)");
+            }
+
             cache.Restore();
             return cache;
         }
@@ -79,7 +95,7 @@ internal sealed class PhaseCache : IDisposable
     public void AfterStep(int index)
     {
         var clock = Stopwatch.StartNew();
-        var upperTree = Path.Combine(_upper, "tree");
+        var upperTree = _overlay.Outside(Path.Combine(_upper, "tree"));
         var parent = index == 0 ? null : _keys[index - 1];
         var hooksAfter = HooksCopy.Fingerprint(_hooksRoot);
         var besideAfter = BesideImageCopy.Fingerprint(_image);
@@ -98,10 +114,11 @@ internal sealed class PhaseCache : IDisposable
         {
             _overlay.KeepHardLinks(upperTree);
             _overlay.Unmount();
-            HooksCopy.Save(_hooksRoot, _hooksBefore, hooksAfter, _upper);
-            BesideImageCopy.Save(_image, _besideBefore, besideAfter, _upper);
+            var staged = _memory is null ? _upper : Keep(_upper, index);
+            HooksCopy.Save(_hooksRoot, _hooksBefore, hooksAfter, staged);
+            BesideImageCopy.Save(_image, _besideBefore, besideAfter, staged);
 
-            layer = _store.Commit(_keys[index], parent, _inputs.Steps[index].Name, _upper);
+            layer = _store.Commit(_keys[index], parent, _inputs.Steps[index].Name, staged);
             _chain.Add(layer);
             MountNext();
         }
@@ -182,9 +199,24 @@ internal sealed class PhaseCache : IDisposable
 
     private void MountNext()
     {
-        _upper = _store.NewLayerFolder($"layer-{_mounts}");
+        var scratch = _memory ?? _store.Staging;
+        _upper = _memory is null ? _store.NewLayerFolder($"layer-{_mounts}") : Path.Combine(_memory, $"layer-{_mounts}");
         var lowers = _chain.AsEnumerable().Reverse().Select(l => l.Tree).Where(t => Directory.EnumerateFileSystemEntries(t).Any()).Append(_store.Empty).ToList();
-        _overlay.Mount(lowers, Path.Combine(_upper, "tree"), Path.Combine(_store.Staging, $"work-{_mounts}"));
+        _overlay.Mount(lowers, Path.Combine(_upper, "tree"), Path.Combine(scratch, $"work-{_mounts}"));
         _mounts++;
+    }
+
+    /// <summary>
+    /// Copies a step's changes from RAM into a staging folder on disk (owners, modes, times, xattrs such
+    /// as the overlay's whiteouts and file capabilities, and hard links: cp -a) and frees the RAM.
+    /// </summary>
+    private string Keep(string upperInMemory, int index)
+    {
+        var staged = _store.NewLayerFolder($"layer-{index}-kept");
+        var tree = Path.Combine(staged, "tree");
+        Directory.Delete(tree);
+        _overlay.InNamespace("cp", "-a", "--", Path.Combine(upperInMemory, "tree"), tree);
+        _overlay.InNamespace("rm", "-rf", "--", upperInMemory, Path.Combine(_memory!, $"work-{_mounts - 1}"));
+        return staged;
     }
 }

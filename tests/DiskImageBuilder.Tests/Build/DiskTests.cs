@@ -291,7 +291,7 @@ public sealed class DiskTests
     [Theory]
     [InlineData(null, true)]
     [InlineData("1", false)]
-    public void The_disk_is_assembled_in_RAM_unless_DIB_NO_TMPFS(string? noTmpfs, bool inMemory)
+    public void The_tree_is_built_and_the_disk_assembled_in_RAM_unless_DIB_NO_TMPFS(string? noTmpfs, bool inMemory)
     {
         using var p = ImageProject.Busybox("<PropertyGroup><ImageFormat>qcow2</ImageFormat></PropertyGroup>", """<Element Include="host-grub" />""");
         if (noTmpfs is not null)
@@ -303,6 +303,7 @@ public sealed class DiskTests
 
         run.Succeeded.ShouldBeTrue(run.Output);
         run.Messages.Any(m => m.Contains("(disk assembled in RAM)", StringComparison.Ordinal)).ShouldBe(inMemory);
+        run.Messages.Any(m => m.Contains("each phase writes its changes in RAM", StringComparison.Ordinal)).ShouldBe(inMemory);
         ImageProject.Sh($"qemu-img check '{p.OutputFile("qcow2")}'").ShouldContain("No errors were found");
     }
 

@@ -166,15 +166,17 @@ public sealed class PhaseCacheBuildTests
         p.Write("elements/snap/post-install.d/60-hang", "#!/bin/sh\ntouch /hanging\nsleep 600\n");
         var root = p.Combine("obj/Debug/dib/work/root");
         var sawTheMount = false;
+        var sawMemory = false;
         try
         {
             p.Run(process =>
             {
                 SpinWait.SpinUntil(() => MountedAnywhere(root), TimeSpan.FromMinutes(2)).ShouldBeTrue();
-                // The script is running once its file shows in the step's upper layer.
-                SpinWait.SpinUntil(() => Directory.EnumerateFiles(Path.Combine(cache.Path, "phases/staging"), "hanging", SearchOption.AllDirectories).Any(), TimeSpan.FromMinutes(2))
+                // The script is running once its file shows in the tree (seen from inside the build's namespace).
+                SpinWait.SpinUntil(() => MountedBy(root) is { } holder && File.Exists($"{holder}/root{root}/hanging"), TimeSpan.FromMinutes(2))
                     .ShouldBeTrue();
                 sawTheMount = MountedAnywhere(root);
+                sawMemory = Directory.EnumerateDirectories(Path.Combine(cache.Path, "phases/staging")).Any(d => MountedAnywhere(Path.Combine(d, "memory")));
                 process.Kill(entireProcessTree: true);
             });
         }
@@ -184,7 +186,10 @@ public sealed class PhaseCacheBuildTests
         }
 
         sawTheMount.ShouldBeTrue("the overlay is mounted while the build runs");
+        sawMemory.ShouldBeTrue("the step's changes are written in the namespace's tmpfs");
         SpinWait.SpinUntil(() => !MountedAnywhere(root), TimeSpan.FromSeconds(10)).ShouldBeTrue("the overlay's namespace ends with the build");
+        Directory.EnumerateDirectories(Path.Combine(cache.Path, "phases/staging")).Any(d => MountedAnywhere(Path.Combine(d, "memory")))
+            .ShouldBeFalse("the tmpfs ends with the namespace");
 
         File.Delete(p.Combine("elements/snap/post-install.d/60-hang"));
         var next = p.Build();
@@ -195,7 +200,10 @@ public sealed class PhaseCacheBuildTests
     }
 
     /// <summary>Whether any process on the host, in any mount namespace, has something mounted at <paramref name="path"/>.</summary>
-    private static bool MountedAnywhere(string path)
+    private static bool MountedAnywhere(string path) => MountedBy(path) is not null;
+
+    /// <summary>The /proc folder of a process, in any mount namespace, that has something mounted at <paramref name="path"/>.</summary>
+    private static string? MountedBy(string path)
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc").Where(d => char.IsDigit(Path.GetFileName(d)[0])))
         {
@@ -203,7 +211,7 @@ public sealed class PhaseCacheBuildTests
             {
                 if (File.ReadLines(Path.Combine(dir, "mountinfo")).Any(l => l.Split(' ')[4] == path))
                 {
-                    return true;
+                    return dir;
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -212,6 +220,6 @@ public sealed class PhaseCacheBuildTests
             }
         }
 
-        return false;
+        return null;
     }
 }

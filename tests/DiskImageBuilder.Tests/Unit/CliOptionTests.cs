@@ -57,7 +57,8 @@ public sealed class CliOptionTests
         r.Elements.Select(e => e.Name).ShouldBe(["busybox-tree"]);
         r.ElementsPath.ShouldBe([Repo.TestElements, Repo.Elements]);
         command.LogFile.ShouldBe(dir.Combine("build.log"));
-        command.Notes.ShouldHaveSingleItem().ShouldContain("--min-tmpfs: accepted and ignored");
+        r.Environment["DIB_MIN_TMPFS"].ShouldBe("2");
+        command.Notes.ShouldBeEmpty();
         r.PhaseCache.ShouldBeFalse();
         r.ImageCacheMaxSize.ShouldBe(5L << 30);
         var json = r.ToJson();

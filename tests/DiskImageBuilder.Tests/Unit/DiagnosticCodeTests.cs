@@ -89,7 +89,7 @@ public sealed partial class DiagnosticCodeTests
         Directory.CreateDirectory(dir.Combine("root"));
         var inputs = BuildInputs.Compute(dir.Combine("hooks"), new Dictionary<string, string>(), ["x"], ["install.d"], ["engine"]);
         var log = new RecordingLog();
-        PhaseCache.Open(notADirectory, dir.Combine("root"), dir.Combine("hooks"), inputs, dir.Combine("out.qcow2"), PhaseCache.DefaultMaxBytes, log).ShouldBeNull();
+        PhaseCache.Open(notADirectory, dir.Combine("root"), dir.Combine("hooks"), inputs, dir.Combine("out.qcow2"), PhaseCache.DefaultMaxBytes, inMemory: false, log).ShouldBeNull();
         log.Warnings.ShouldHaveSingleItem().Code.ShouldBe("DIB0060");
     }
 
