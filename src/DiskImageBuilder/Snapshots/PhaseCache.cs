@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using DiskImageBuilder.Host;
 
@@ -31,6 +32,14 @@ internal sealed class PhaseCache : IDisposable
 
     // The namespace's tmpfs where each step's changes are written (null: straight to the staging folder).
     private string? _memory;
+
+    // The trees the next overlay is mounted on, oldest first: restored layers, then this build's steps.
+    private readonly List<string> _lowers = [];
+    private Task _persisting = Task.CompletedTask;
+    private Exception? _persistFailure;
+
+    // What the saves report, logged by the build's own thread (the log is not for other threads).
+    private readonly ConcurrentQueue<string> _saved = new();
 
     private PhaseCache(SnapshotStore store, string root, string hooksRoot, BuildInputs inputs, string image, long maxBytes, IBuildLog log)
     {
@@ -95,38 +104,102 @@ internal sealed class PhaseCache : IDisposable
     public void AfterStep(int index)
     {
         var clock = Stopwatch.StartNew();
-        var upperTree = _overlay.Outside(Path.Combine(_upper, "tree"));
+        var upper = _upper;
+        var upperTree = _overlay.Outside(Path.Combine(upper, "tree"));
+        var key = _keys[index];
         var parent = index == 0 ? null : _keys[index - 1];
+        var step = _inputs.Steps[index].Name;
         var hooksAfter = HooksCopy.Fingerprint(_hooksRoot);
         var besideAfter = BesideImageCopy.Fingerprint(_image);
-        Layer layer;
-        if (!Directory.EnumerateFileSystemEntries(upperTree).Any())
-        {
-            // Nothing changed in the tree (a phase without scripts): an empty layer, and the mount stays as it is.
-            var staged = _store.NewLayerFolder($"empty-{index}");
-            HooksCopy.Save(_hooksRoot, _hooksBefore, hooksAfter, staged);
-            BesideImageCopy.Save(_image, _besideBefore, besideAfter, staged);
 
-            layer = _store.Commit(_keys[index], parent, _inputs.Steps[index].Name, staged);
-            _chain.Add(layer);
+        // Nothing changed in the tree (a phase without scripts): an empty layer, and the mount stays as it is.
+        var changed = Directory.EnumerateFileSystemEntries(upperTree).Any();
+        string staged;
+        if (!changed)
+        {
+            staged = _store.NewLayerFolder($"empty-{index}");
         }
         else
         {
             _overlay.KeepHardLinks(upperTree);
             _overlay.Unmount();
-            var staged = _memory is null ? _upper : Keep(_upper, index);
-            HooksCopy.Save(_hooksRoot, _hooksBefore, hooksAfter, staged);
-            BesideImageCopy.Save(_image, _besideBefore, besideAfter, staged);
+            staged = _memory is null ? upper : _store.NewLayerFolder($"kept-{index}");
+        }
 
-            layer = _store.Commit(_keys[index], parent, _inputs.Steps[index].Name, staged);
+        HooksCopy.Save(_hooksRoot, _hooksBefore, hooksAfter, staged);
+        BesideImageCopy.Save(_image, _besideBefore, besideAfter, staged);
+        _hooksBefore = hooksAfter;
+        _besideBefore = besideAfter;
+
+        var inMemory = changed && _memory is not null ? Path.Combine(upper, "tree") : null;
+        if (inMemory is not null)
+        {
+            // The next steps build on the copy in RAM while it is saved.
+            _lowers.Add(inMemory);
+        }
+
+        Persist(() =>
+        {
+            if (inMemory is not null)
+            {
+                // Owners, modes, times, xattrs (the overlay's whiteouts, file capabilities) and hard links.
+                Directory.Delete(Path.Combine(staged, "tree"));
+                _overlay.InNamespace("cp", "-a", "--", inMemory, Path.Combine(staged, "tree"));
+            }
+
+            var layer = _store.Commit(key, parent, step, staged);
             _chain.Add(layer);
+            if (changed && _memory is null)
+            {
+                _lowers.Add(layer.Tree);
+            }
+
+            SnapshotStore.Touch([layer]);
+            _saved.Enqueue($"DiskImageBuilder: snapshot of {step} saved as {layer.Directory} ({clock.Elapsed.TotalSeconds:0.00} s after the step)");
+        });
+
+        if (changed)
+        {
             MountNext();
         }
 
-        _hooksBefore = hooksAfter;
-        _besideBefore = besideAfter;
-        SnapshotStore.Touch([layer]);
-        _log.Message(LogImportance.Low, $"DiskImageBuilder: snapshot of {_inputs.Steps[index].Name} saved as {layer.Directory} ({clock.Elapsed.TotalSeconds:0.00} s)");
+        while (_saved.TryDequeue(out var saved))
+        {
+            _log.Message(LogImportance.Low, saved);
+        }
+    }
+
+    /// <summary>
+    /// Saves a snapshot: at once when the tree is on disk; from RAM, on a thread of its own, one
+    /// after the other, while the next steps run. A snapshot that cannot be saved is a warning at the
+    /// end (that step runs again next time), never a failed build.
+    /// </summary>
+    private void Persist(Action save)
+    {
+        if (_memory is null)
+        {
+            save();
+            return;
+        }
+
+        var previous = _persisting;
+        _persisting = Task.Run(() =>
+        {
+            previous.Wait();
+            if (_persistFailure is not null)
+            {
+                return;
+            }
+
+            try
+            {
+                save();
+            }
+            catch (Exception e) when (e is DibException or IOException or UnauthorizedAccessException)
+            {
+                _persistFailure = e;
+            }
+        });
     }
 
     /// <summary>Bytes the snapshots hold after <see cref="Dispose"/> evicted (0 when another build held the store).</summary>
@@ -134,6 +207,19 @@ internal sealed class PhaseCache : IDisposable
 
     public void Dispose()
     {
+        // The copies in RAM vanish with the namespace: the snapshots still being saved come first.
+        _persisting.Wait();
+        while (_saved.TryDequeue(out var saved))
+        {
+            _log.Message(LogImportance.Low, saved);
+        }
+
+        if (_persistFailure is { } failure)
+        {
+            var reason = failure is DibException dib ? string.Join(" ", dib.Diagnostics.Select(d => d.Message)) : failure.Message;
+            _log.Warning(new Diagnostic(DibCodes.PhaseCacheUnavailable, $"A phase snapshot could not be saved from RAM, so that phase runs again next time: {reason}"));
+        }
+
         _overlay.Dispose();
 
         // One stamp for the whole chain: eviction then takes a chain's newest layers first.
@@ -173,6 +259,7 @@ internal sealed class PhaseCache : IDisposable
         }
 
         _chain.AddRange(found.TakeWhile(f => f.Layer is not null).Select(f => f.Layer!));
+        _lowers.AddRange(_chain.Select(l => l.Tree));
 
         // What the restored steps changed in the hooks tree (scripts they linked into later phases).
         foreach (var layer in _chain)
@@ -201,22 +288,8 @@ internal sealed class PhaseCache : IDisposable
     {
         var scratch = _memory ?? _store.Staging;
         _upper = _memory is null ? _store.NewLayerFolder($"layer-{_mounts}") : Path.Combine(_memory, $"layer-{_mounts}");
-        var lowers = _chain.AsEnumerable().Reverse().Select(l => l.Tree).Where(t => Directory.EnumerateFileSystemEntries(t).Any()).Append(_store.Empty).ToList();
+        var lowers = _lowers.AsEnumerable().Reverse().Where(t => Directory.EnumerateFileSystemEntries(_overlay.Outside(t)).Any()).Append(_store.Empty).ToList();
         _overlay.Mount(lowers, Path.Combine(_upper, "tree"), Path.Combine(scratch, $"work-{_mounts}"));
         _mounts++;
-    }
-
-    /// <summary>
-    /// Copies a step's changes from RAM into a staging folder on disk (owners, modes, times, xattrs such
-    /// as the overlay's whiteouts and file capabilities, and hard links: cp -a) and frees the RAM.
-    /// </summary>
-    private string Keep(string upperInMemory, int index)
-    {
-        var staged = _store.NewLayerFolder($"layer-{index}-kept");
-        var tree = Path.Combine(staged, "tree");
-        Directory.Delete(tree);
-        _overlay.InNamespace("cp", "-a", "--", Path.Combine(upperInMemory, "tree"), tree);
-        _overlay.InNamespace("rm", "-rf", "--", upperInMemory, Path.Combine(_memory!, $"work-{_mounts - 1}"));
-        return staged;
     }
 }
