@@ -195,8 +195,10 @@ internal sealed class PhaseCache : IDisposable
             {
                 save();
             }
-            catch (Exception e) when (e is DibException or IOException or UnauthorizedAccessException)
+            catch (Exception e)
             {
+                // Whatever it is, it is reported once the build's own thread waits for the saves
+                // (Dispose): a fault left in the task would instead escape from Dispose.
                 _persistFailure = e;
             }
         });
