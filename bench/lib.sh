@@ -2,6 +2,14 @@
 # Shared by the bench scripts (sourced; the sample functions need $repo): a copy of samples/debian-vm
 # that restores the SDK just packed by eng/pack.sh, and the figures' arithmetic.
 
+# bench_setup: MSBuild as a user's one-off build runs it (no node reuse, no server), the host tools
+# installed and the SDK packed from this checkout.
+bench_setup() {
+  export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 DOTNET_NOLOGO=1
+  "$repo/eng/host-tools.sh" > /dev/null
+  "$repo/eng/pack.sh" > /dev/null
+}
+
 # bench_sample DIR: samples/debian-vm, global.json and a nuget.config with the local packages in DIR.
 bench_sample() {
   mkdir -p "$1"

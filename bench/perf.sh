@@ -17,9 +17,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/bench/lib.sh"
 rounds=${BENCH_ROUNDS:-3}
-export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 DOTNET_NOLOGO=1
-"$repo/eng/host-tools.sh" > /dev/null
-"$repo/eng/pack.sh" > /dev/null
+bench_setup
 
 work=$(mktemp -d /var/tmp/dib-perf.XXXXXX)
 if [ "${BENCH_KEEP:-}" = 1 ]; then echo "bench: logs kept in $work"; fi

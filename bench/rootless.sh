@@ -6,9 +6,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/bench/lib.sh"
-export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 DOTNET_NOLOGO=1
-"$repo/eng/host-tools.sh"
-"$repo/eng/pack.sh"
+bench_setup
 
 work=$(mktemp -d /var/tmp/dib-bench-rootless.XXXXXX)
 chmod 0755 "$work"

@@ -8,9 +8,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 . "$repo/bench/lib.sh"
 rounds=${BENCH_ROUNDS:-3}
-export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 DOTNET_NOLOGO=1
-"$repo/eng/host-tools.sh" > /dev/null
-"$repo/eng/pack.sh" > /dev/null
+bench_setup
 
 work=$(mktemp -d /var/tmp/dib-bench-tmpfs.XXXXXX)
 trap '[ "${BENCH_KEEP:-}" = 1 ] && echo "bench: logs kept in $work" || rm -rf "$work"' EXIT
