@@ -7,7 +7,7 @@ using DiskImageBuilder.Snapshots;
 namespace DiskImageBuilder.Cli;
 
 /// <summary>A parsed disk-image-create command line: the request plus what only the CLI uses.</summary>
-public sealed record CreateCommand(BuildRequest Request, string? LogFile, IReadOnlyList<string> Notes, bool Help, bool Version);
+public sealed record CreateCommand(BuildRequest Request, string? LogFile, bool Help, bool Version);
 
 /// <summary>disk-image-create [options] ELEMENT...: DIB's options mapped onto a <see cref="BuildRequest"/>.</summary>
 public static class DiskImageCreate
@@ -111,10 +111,6 @@ public static class DiskImageCreate
         }
 
         using var log = new ConsoleLog(name, context, command.LogFile);
-        foreach (var note in command.Notes)
-        {
-            log.Message(LogImportance.High, note);
-        }
 
         try
         {
@@ -143,7 +139,7 @@ public static class DiskImageCreate
         string? Last(OptionSpec o) => options.LastOrDefault(x => x.Option == o).Value;
         if (Has(Help) || Has(Version))
         {
-            return new CreateCommand(Placeholder(context), null, [], Has(Help), Has(Version));
+            return new CreateCommand(Placeholder(context), null, Has(Help), Has(Version));
         }
 
         if (elements.Count == 0)
@@ -181,7 +177,6 @@ public static class DiskImageCreate
         }
 
         var outputPath = Path.GetFullPath(imageName, context.CurrentDirectory);
-        var notes = new List<string>();
         if (Has(NoTmpfs))
         {
             explicitEnv["DIB_NO_TMPFS"] = "1";
@@ -233,7 +228,7 @@ public static class DiskImageCreate
         _ = BlockDevice.BlockDeviceChoice.Check(request, resolved, null);
 
         var logFile = Last(LogFile) is { } file ? Path.GetFullPath(file, context.CurrentDirectory) : null;
-        return new CreateCommand(request, logFile, notes, false, false);
+        return new CreateCommand(request, logFile, false, false);
     }
 
 

@@ -163,6 +163,12 @@ internal sealed class PhaseCache : IDisposable
             MountNext();
         }
 
+        ReportSaved();
+    }
+
+    /// <summary>Logs what the saves finished so far reported, on the build's own thread.</summary>
+    private void ReportSaved()
+    {
         while (_saved.TryDequeue(out var saved))
         {
             _log.Message(LogImportance.Low, saved);
@@ -211,10 +217,7 @@ internal sealed class PhaseCache : IDisposable
     {
         // The copies in RAM vanish with the namespace: the snapshots still being saved come first.
         _persisting.Wait();
-        while (_saved.TryDequeue(out var saved))
-        {
-            _log.Message(LogImportance.Low, saved);
-        }
+        ReportSaved();
 
         if (_persistFailure is { } failure)
         {

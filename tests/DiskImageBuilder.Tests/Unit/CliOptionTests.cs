@@ -58,7 +58,6 @@ public sealed class CliOptionTests
         r.ElementsPath.ShouldBe([Repo.TestElements, Repo.Elements]);
         command.LogFile.ShouldBe(dir.Combine("build.log"));
         r.Environment["DIB_MIN_TMPFS"].ShouldBe("2");
-        command.Notes.ShouldBeEmpty();
         r.PhaseCache.ShouldBeFalse();
         r.ImageCacheMaxSize.ShouldBe(5L << 30);
         var json = r.ToJson();
