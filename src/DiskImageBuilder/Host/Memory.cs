@@ -1,4 +1,5 @@
 using System.Globalization;
+using DiskImageBuilder.Request;
 
 namespace DiskImageBuilder.Host;
 
@@ -20,12 +21,13 @@ internal static class Memory
     /// </summary>
     public static bool TreeInMemory(IReadOnlyDictionary<string, string> environment)
     {
+        // Checked first, so a bad value is an error whether or not RAM would have been used.
+        var minimum = environment.TryGetValue("DIB_MIN_TMPFS", out var gib) ? RequestValues.ParseCount(gib, "DIB_MIN_TMPFS", null) : 2;
         if (environment.GetValueOrDefault("DIB_NO_TMPFS") == "1" || UserNamespace.Current is not null)
         {
             return false;
         }
 
-        var minimum = long.TryParse(environment.GetValueOrDefault("DIB_MIN_TMPFS"), NumberStyles.None, CultureInfo.InvariantCulture, out var gib) ? gib : 2;
         return AvailableBytes() is { } available && available >= minimum * 2 * (1L << 30);
     }
 }

@@ -21,6 +21,24 @@ public sealed class HostAndInputTests
     }
 
     [Fact]
+    public void The_tree_is_built_in_RAM_only_with_twice_DIB_MIN_TMPFS_available_and_a_bad_value_is_DIB0021()
+    {
+        var available = Memory.AvailableBytes().ShouldNotBeNull();
+        var gib = available >> 30;
+        Memory.TreeInMemory(new Dictionary<string, string> { ["DIB_MIN_TMPFS"] = $"{(gib / 2) + 1}" }).ShouldBeFalse("more than half of what is available");
+        Memory.TreeInMemory(new Dictionary<string, string> { ["DIB_MIN_TMPFS"] = "1", ["DIB_NO_TMPFS"] = "1" }).ShouldBeFalse();
+        if (gib >= 2)
+        {
+            Memory.TreeInMemory(new Dictionary<string, string> { ["DIB_MIN_TMPFS"] = $"{gib / 2}" }).ShouldBe(UserNamespace.Current is null);
+        }
+
+        var d = Should.Throw<DibException>(() => Memory.TreeInMemory(new Dictionary<string, string> { ["DIB_MIN_TMPFS"] = "lots", ["DIB_NO_TMPFS"] = "1" }))
+            .Diagnostics.ShouldHaveSingleItem();
+        d.Code.ShouldBe("DIB0021");
+        d.Message.ShouldContain("DIB_MIN_TMPFS");
+    }
+
+    [Fact]
     public void Elements_declare_host_tools()
     {
         using var dir = new TempDir();
