@@ -332,8 +332,12 @@ public static class ImageBuilder
         }
 
         var inputs = BuildInputs.Compute(hooksRoot, env, elements.Names, steps, PhaseRunner.EngineScripts, elements.Elements);
-        return PhaseCache.Open(env["DIB_IMAGE_CACHE"], root, hooksRoot, inputs, Outputs.PathOf(request), maxBytes, Memory.TreeInMemory(env), log);
+        return PhaseCache.Open(env["DIB_IMAGE_CACHE"], root, hooksRoot, inputs, Outputs.PathOf(request), maxBytes, Memory.TreeInMemory(env.GetValueOrDefault("DIB_NO_TMPFS") == "1", MinimumTmpfsGib(env)), log);
     }
+
+    /// <summary>DIB_MIN_TMPFS in GiB (default 2, as DIB); a bad value is DIB0021, as --min-tmpfs's.</summary>
+    internal static long MinimumTmpfsGib(IReadOnlyDictionary<string, string> env) =>
+        env.TryGetValue("DIB_MIN_TMPFS", out var gib) ? RequestValues.ParseCount(gib, "DIB_MIN_TMPFS", null) : 2;
 
     private static SourceLocation? Where(BuildRequest request) =>
         request.ProjectFile is null ? null : new SourceLocation(request.ProjectFile);

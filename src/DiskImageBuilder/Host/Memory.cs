@@ -1,5 +1,4 @@
 using System.Globalization;
-using DiskImageBuilder.Request;
 
 namespace DiskImageBuilder.Host;
 
@@ -15,19 +14,11 @@ internal static class Memory
 
     /// <summary>
     /// Whether each step's changes are written in RAM before they are kept on disk, as DIB builds its
-    /// tree in tmpfs: not with DIB_NO_TMPFS=1, not in a rootless build (its overlay keeps its own
-    /// attributes in user.* xattrs, which older kernels' tmpfs lacks), and, as DIB's check, only with
-    /// twice DIB_MIN_TMPFS (GiB, default 2) of RAM available (a tmpfs may grow to half of RAM).
+    /// tree in tmpfs: not with DIB_NO_TMPFS=1 (<paramref name="noTmpfs"/>), not in a rootless build
+    /// (its overlay keeps its own attributes in user.* xattrs, which older kernels' tmpfs lacks), and,
+    /// as DIB's check, only with twice <paramref name="minimumGib"/> (DIB_MIN_TMPFS) of RAM available
+    /// (a tmpfs may grow to half of RAM).
     /// </summary>
-    public static bool TreeInMemory(IReadOnlyDictionary<string, string> environment)
-    {
-        // Checked first, so a bad value is an error whether or not RAM would have been used.
-        var minimum = environment.TryGetValue("DIB_MIN_TMPFS", out var gib) ? RequestValues.ParseCount(gib, "DIB_MIN_TMPFS", null) : 2;
-        if (environment.GetValueOrDefault("DIB_NO_TMPFS") == "1" || UserNamespace.Current is not null)
-        {
-            return false;
-        }
-
-        return AvailableBytes() is { } available && available >= minimum * 2 * (1L << 30);
-    }
+    public static bool TreeInMemory(bool noTmpfs, long minimumGib) =>
+        !noTmpfs && UserNamespace.Current is null && AvailableBytes() is { } available && available >= minimumGib * 2 * (1L << 30);
 }

@@ -25,14 +25,16 @@ public sealed class HostAndInputTests
     {
         var available = Memory.AvailableBytes().ShouldNotBeNull();
         var gib = available >> 30;
-        Memory.TreeInMemory(new Dictionary<string, string> { ["DIB_MIN_TMPFS"] = $"{(gib / 2) + 1}" }).ShouldBeFalse("more than half of what is available");
-        Memory.TreeInMemory(new Dictionary<string, string> { ["DIB_MIN_TMPFS"] = "1", ["DIB_NO_TMPFS"] = "1" }).ShouldBeFalse();
+        Memory.TreeInMemory(noTmpfs: false, (gib / 2) + 1).ShouldBeFalse("more than half of what is available");
+        Memory.TreeInMemory(noTmpfs: true, 1).ShouldBeFalse();
         if (gib >= 2)
         {
-            Memory.TreeInMemory(new Dictionary<string, string> { ["DIB_MIN_TMPFS"] = $"{gib / 2}" }).ShouldBe(UserNamespace.Current is null);
+            Memory.TreeInMemory(noTmpfs: false, gib / 2).ShouldBe(UserNamespace.Current is null);
         }
 
-        var d = Should.Throw<DibException>(() => Memory.TreeInMemory(new Dictionary<string, string> { ["DIB_MIN_TMPFS"] = "lots", ["DIB_NO_TMPFS"] = "1" }))
+        ImageBuilder.MinimumTmpfsGib(new Dictionary<string, string>()).ShouldBe(2);
+        ImageBuilder.MinimumTmpfsGib(new Dictionary<string, string> { ["DIB_MIN_TMPFS"] = "6" }).ShouldBe(6);
+        var d = Should.Throw<DibException>(() => ImageBuilder.MinimumTmpfsGib(new Dictionary<string, string> { ["DIB_MIN_TMPFS"] = "lots" }))
             .Diagnostics.ShouldHaveSingleItem();
         d.Code.ShouldBe("DIB0021");
         d.Message.ShouldContain("DIB_MIN_TMPFS");
