@@ -77,7 +77,7 @@ public sealed partial class HooksTree
                         DibCodes.TopLevelFileReplaced,
                         $"Elements '{first.Element}' and '{element.Name}' both ship '{relative}'; as in diskimage-builder, the later one ({source}) is the one in the hooks tree.",
                         new SourceLocation(source)));
-                    File.Copy(source, target, overwrite: true);
+                    Copy(element, relative, source, target);
                     origins[relative] = (source, element.Name);
                     continue;
                 }
@@ -89,7 +89,7 @@ public sealed partial class HooksTree
 
                 origins[relative] = (source, element.Name);
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                File.Copy(source, target);
+                Copy(element, relative, source, target);
             }
         }
 
@@ -225,6 +225,16 @@ public sealed partial class HooksTree
         }
 
         return new Entry(file.Name, file.FullName, source, element, HostFiles.IsExecutable(target), null);
+    }
+
+    /// <summary>A file of an element into the tree, with its own mode or the one its library records (ElementFileModes).</summary>
+    private static void Copy(Element element, string relative, string source, string target)
+    {
+        File.Copy(source, target, overwrite: true);
+        if (ElementFileModes.Of(element, relative) is { } mode)
+        {
+            File.SetUnixFileMode(target, mode);
+        }
     }
 
     /// <summary>An element's files to copy: DIB's `find -follow`, without tests/ and __pycache__/ at the top.</summary>

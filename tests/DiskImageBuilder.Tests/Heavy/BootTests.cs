@@ -92,6 +92,8 @@ public sealed class BootTests
         var boot = Boot(image, BootOptions.SeaBios);
         ShouldHaveBootedCleanly(boot);
         boot.Report!.ShouldContain("root=/dev/vda1");
+        // The SDK's unit files keep their checkout's 0644 through NuGet (which extracts every file 0744).
+        boot.Console.ShouldNotContain("is marked executable", Case.Sensitive, boot.Console);
         HostFiles.MountsUnder(sample.Dir).ShouldBeEmpty();
     }
 

@@ -75,6 +75,29 @@ public sealed class HooksTreeTests : IDisposable
     }
 
     [Fact]
+    public void A_library_extracted_by_NuGet_gets_the_modes_its_modes_file_records()
+    {
+        // As NuGet leaves a package's files: every one 0744.
+        const UnixFileMode NuGetMode = (UnixFileMode)0b111_100_100;
+        foreach (var (path, text) in new[] { ("a/install.d/10-run", "#!/bin/sh\n"), ("a/install.d/20-data", "not a script\n"),
+                     ("a/init-scripts/systemd/x.service", "[Unit]\n"), ("a/static/usr/sbin/x", "#!/bin/sh\n") })
+        {
+            _dir.Write($"els/{path}", text);
+            File.SetUnixFileMode(_dir.Combine($"els/{path}"), NuGetMode);
+        }
+
+        _dir.Write($"els/{ElementFileModes.FileName}",
+            "755 a/install.d/10-run\n644 a/install.d/20-data\n644 a/init-scripts/systemd/x.service\n755 a/static/usr/sbin/x\n", false);
+        var log = new RecordingLog();
+        var tree = Merge(log, "a");
+        tree.Scripts(Phase.Install).Select(s => s.Name).ShouldBe(["10-run"]);
+        log.Warnings.ShouldHaveSingleItem().Code.ShouldBe("DIB0011");
+        File.GetUnixFileMode(_dir.Combine("hooks/init-scripts/systemd/x.service")).ShouldBe((UnixFileMode)0b110_100_100);
+        File.GetUnixFileMode(_dir.Combine("hooks/static/usr/sbin/x")).ShouldBe((UnixFileMode)0b111_101_101);
+        File.Exists(_dir.Combine($"hooks/{ElementFileModes.FileName}")).ShouldBeFalse();
+    }
+
+    [Fact]
     public void Top_level_files_are_copied_in_element_order_and_the_last_one_wins_with_a_warning()
     {
         _dir.Write("els/a/pkg-map", "{\"a\": 1}\n", false);
