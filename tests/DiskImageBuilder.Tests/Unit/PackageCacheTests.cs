@@ -50,6 +50,48 @@ public sealed class PackageCacheTests
     }
 
     [Fact]
+    public void Builds_at_once_that_download_the_same_packages_leave_one_whole_copy_of_each()
+    {
+        using var cache = new TempDir();
+        var names = Enumerable.Range(0, 60).Select(i => $"pkg{i}_1.0-{i}_amd64.deb").ToList();
+        var logs = Enumerable.Range(0, 4).Select(_ => new RecordingLog()).ToList();
+        var builds = logs.Select(log => PackageCache.Open(cache.Path, Debian, log).ShouldNotBeNull()).ToList();
+        try
+        {
+            // Each build downloads every package itself (its own file, same bytes, as apt would) and
+            // harvests while the others do: link-and-rename into the pool, never a partial file.
+            Parallel.ForEach(builds, new ParallelOptions { MaxDegreeOfParallelism = builds.Count }, build =>
+            {
+                foreach (var name in names)
+                {
+                    File.WriteAllBytes(Path.Combine(build.View, "archives", name), Content(name));
+                    build.Harvest();
+                }
+            });
+        }
+        finally
+        {
+            builds.ForEach(b => b.Dispose());
+        }
+
+        // A clash between two builds' temporary names, or a rename that lost a race, is warning DIB0600.
+        logs.SelectMany(l => l.Warnings).ShouldBeEmpty();
+        var pool = cache.Combine("apt", "debian", "archives");
+        Directory.EnumerateFiles(pool).Select(Path.GetFileName).Order(StringComparer.Ordinal).ShouldBe(names.Order(StringComparer.Ordinal));
+        foreach (var name in names)
+        {
+            File.ReadAllBytes(Path.Combine(pool, name)).ShouldBe(Content(name), name);
+        }
+
+        Directory.EnumerateFiles(cache.Combine("apt"), ".*", SearchOption.AllDirectories).ShouldBeEmpty("no temporary name is left");
+        Directory.EnumerateFileSystemEntries(cache.Combine("apt", ".builds")).ShouldBeEmpty("views go with their build");
+        using var next = PackageCache.Open(cache.Path, Debian, new RecordingLog()).ShouldNotBeNull();
+        Directory.EnumerateFiles(Path.Combine(next.View, "archives"), "*.deb").Count().ShouldBe(names.Count);
+
+        static byte[] Content(string name) => [.. Enumerable.Range(0, 4096).Select(i => (byte)(name.GetHashCode(StringComparison.Ordinal) + i))];
+    }
+
+    [Fact]
     public void The_least_recently_used_packages_go_first_when_the_pool_is_over_its_share()
     {
         using var cache = new TempDir();
