@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Boot time (issue 20): boots VM images under TCG (SeaBIOS, 1 GiB, one CPU, user networking, a
-# NoCloud seed), BOOT_ROUNDS times each (default 1), alternating, and prints the wall time from qemu's
+# NoCloud seed), BOOT_ROUNDS times each (default 1), alternating (BOOT_PARALLEL=1: at once), and prints the wall time from qemu's
 # start to the serial console's "login:" and the guest's own figures: systemd-analyze, its blame and
 # critical chain (the seed's runcmd prints them once the boot has finished). With more than one
 # image, a table of medians with ratios to the first (e.g. the image of an earlier commit).
@@ -12,9 +12,11 @@ images=()
 for image in "${@:?usage: bench/boot.sh IMAGE.qcow2 [IMAGE.qcow2...]}"; do images+=("$(realpath "$image")"); done
 rounds=${BOOT_ROUNDS:-1}
 work=$(mktemp -d /var/tmp/dib-boot.XXXXXX)
-qemu=
+# The VMs of the running round, by image index: qemu's pid, its start and serial log, and the
+# seconds until "login:" and until the analysis appeared.
+declare -A pids=() starts=() serials=() login=() finished=() after=()
 cleanup() {
-  if [ -n "$qemu" ]; then kill "$qemu" 2>/dev/null || true; wait "$qemu" 2>/dev/null || true; fi
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   if [ "${BENCH_KEEP:-}" = 1 ]; then echo "bench: serial logs kept in $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -29,49 +31,73 @@ cloud-localds "$work/seed.iso" "$work/user-data" "$work/meta-data"
 
 now() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
-# Watches serial log $2 from $1 (date +%s.%N): sets login and finished to the seconds until
-# "login:" and the analysis appeared. Gives up on the prompt 120 s after the analysis (a getty
-# that never came is a finding, not a hang) and on everything after 1200 s.
-watch_boot() {
-  local start=$1 file=$2 after=
-  login='' finished=''
-  while :; do
-    [ -z "$login" ] && grep -qa -- "login:" "$file" && login=$(now "$start")
-    [ -z "$finished" ] && grep -qa -- "DIB-ANALYZE-END" "$file" && finished=$(now "$start") && after=$SECONDS
-    if [ -n "$finished" ] && { [ -n "$login" ] || [ $((SECONDS - after)) -gt 120 ]; }; then return 0; fi
-    if awk -v t="$(now "$start")" 'BEGIN { exit !(t > 1200) }'; then
-      echo "bench: the boot did not finish within 1200 s ($file)" >&2
-      return 1
-    fi
+start_vm() {
+  local i=$1 round=$2
+  serials[$i]=$work/serial$round-$i.log
+  : > "${serials[$i]}"
+  login[$i]='' finished[$i]='' after[$i]=''
+  starts[$i]=$(date +%s.%N)
+  qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -display none -monitor none -serial "file:${serials[$i]}" \
+    -drive "file=${images[$i]},format=qcow2,if=virtio,snapshot=on" -drive "file=$work/seed.iso,format=raw,if=virtio,readonly=on" \
+    -netdev user,id=net0 -device virtio-net-pci,netdev=net0 &
+  pids[$i]=$!
+}
+
+# Watches the running VMs until each has printed its analysis and its login prompt, then stops it.
+# Gives up on a prompt 120 s after the analysis (a getty that never came is a finding, not a hang)
+# and on everything after 1200 s.
+watch_vms() {
+  local i file
+  while [ "${#pids[@]}" -gt 0 ]; do
+    for i in "${!pids[@]}"; do
+      file=${serials[$i]}
+      [ -z "${login[$i]}" ] && grep -qa -- "login:" "$file" && login[$i]=$(now "${starts[$i]}")
+      [ -z "${finished[$i]}" ] && grep -qa -- "DIB-ANALYZE-END" "$file" && finished[$i]=$(now "${starts[$i]}") && after[$i]=$SECONDS
+      if [ -n "${finished[$i]}" ] && { [ -n "${login[$i]}" ] || [ $((SECONDS - after[$i])) -gt 120 ]; }; then
+        stop_vm "$i"
+      elif awk -v t="$(now "${starts[$i]}")" 'BEGIN { exit !(t > 1200) }'; then
+        echo "bench: the boot did not finish within 1200 s ($file)" >&2
+        exit 1
+      fi
+    done
     sleep 0.2
   done
 }
 
+stop_vm() {
+  kill "${pids[$1]}" 2>/dev/null || true
+  wait "${pids[$1]}" 2>/dev/null || true
+  unset "pids[$1]"
+}
+
+report() {
+  local i=$1 round=$2
+  logins[$i]="${logins[$i]:-} ${login[$i]:-0}" finisheds[$i]="${finisheds[$i]:-} ${finished[$i]}"
+  echo "${images[$i]}, round $round: login prompt on the serial console after ${login[$i]:-(none)} s from qemu's start, analysis printed after ${finished[$i]} s"
+  # What systemd gave up waiting for, then its own figures (colours dropped).
+  grep -a 'Timed out\|Dependency failed' "${serials[$i]}" | sed 's/\x1b\[[0-9;]*m//g' | tr -d '\r' || true
+  sed -n '/DIB-ANALYZE-BEGIN/,/DIB-ANALYZE-END/p' "${serials[$i]}" | tr -d '\r' | sed 's/\x1b\[[0-9;]*m//g' | grep -v 'DIB-ANALYZE'
+}
+
+# BOOT_PARALLEL=1: each round boots the images at once (one vCPU each, so at most as many images
+# as the host has cores), so that the host's slow stretches fall on all of them alike; otherwise
+# one after another.
 declare -A logins finisheds
 for round in $(seq 1 "$rounds"); do
-  for i in "${!images[@]}"; do
-    image=${images[$i]}
-    serial=$work/serial$round-$i.log
-    : > "$serial"
-    start=$(date +%s.%N)
-    qemu-system-x86_64 -accel tcg -m 1024 -smp 1 -display none -monitor none -serial "file:$serial" \
-      -drive "file=$image,format=qcow2,if=virtio,snapshot=on" -drive "file=$work/seed.iso,format=raw,if=virtio,readonly=on" \
-      -netdev user,id=net0 -device virtio-net-pci,netdev=net0 &
-    qemu=$!
-    watch_boot "$start" "$serial"
-    kill "$qemu"; wait "$qemu" 2>/dev/null || true; qemu=
-    logins[$i]="${logins[$i]:-} ${login:-0}" finisheds[$i]="${finisheds[$i]:-} $finished"
-    echo "$image, round $round: login prompt on the serial console after ${login:-(none)} s from qemu's start, analysis printed after $finished s"
-    # What systemd gave up waiting for, then its own figures (colours dropped).
-    grep -a 'Timed out\|Dependency failed' "$serial" | sed 's/\x1b\[[0-9;]*m//g' | tr -d '\r' || true
-    sed -n '/DIB-ANALYZE-BEGIN/,/DIB-ANALYZE-END/p' "$serial" | tr -d '\r' | sed 's/\x1b\[[0-9;]*m//g' | grep -v 'DIB-ANALYZE'
-  done
+  if [ "${BOOT_PARALLEL:-0}" = 1 ]; then
+    for i in "${!images[@]}"; do start_vm "$i" "$round"; done
+    watch_vms
+    for i in "${!images[@]}"; do report "$i" "$round"; done
+  else
+    for i in "${!images[@]}"; do start_vm "$i" "$round"; watch_vms; report "$i" "$round"; done
+  fi
 done
 
 if [ "${#images[@]}" -gt 1 ]; then
   # shellcheck disable=SC2086 # the lists are words on purpose
   { l0=$(median ${logins[0]}); f0=$(median ${finisheds[0]}); }
-  printf '\n%s rounds, alternating; medians (each round'"'"'s figures in brackets)\n\n' "$rounds"
+  printf '\n%s rounds, %s; medians (each round'"'"'s figures in brackets)\n\n' "$rounds" \
+    "$([ "${BOOT_PARALLEL:-0}" = 1 ] && echo 'the images booted at once' || echo alternating)"
   printf '| image | login prompt (s) | ratio | boot finished (s) | ratio |\n| --- | ---: | ---: | ---: | ---: |\n'
   for i in "${!images[@]}"; do
     # shellcheck disable=SC2086
