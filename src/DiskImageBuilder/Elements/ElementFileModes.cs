@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace DiskImageBuilder.Elements;
 
 /// <summary>
@@ -10,17 +8,23 @@ namespace DiskImageBuilder.Elements;
 /// eng/ElementFileModes.targets writes it at pack time), and the hooks tree gives its copies those
 /// modes. A library without the file (a checkout, the user's own elements) keeps its files' own modes.
 /// </summary>
-public static class ElementFileModes
+public sealed class ElementFileModes
 {
     public const string FileName = "element-modes.txt";
 
-    private static readonly ConcurrentDictionary<string, IReadOnlyDictionary<string, UnixFileMode>> Libraries = new(StringComparer.Ordinal);
+    // Read once per library for one hooks tree, never kept beyond it: a long-lived MSBuild node
+    // would otherwise keep the modes of a package that has since been extracted again.
+    private readonly Dictionary<string, IReadOnlyDictionary<string, UnixFileMode>> _libraries = new(StringComparer.Ordinal);
 
     /// <summary>The mode recorded for a file of <paramref name="element"/> (path relative to the element), if its library records modes.</summary>
-    public static UnixFileMode? Of(Element element, string relative)
+    public UnixFileMode? Of(Element element, string relative)
     {
         var library = Path.GetDirectoryName(element.Directory)!;
-        var modes = Libraries.GetOrAdd(library, Read);
+        if (!_libraries.TryGetValue(library, out var modes))
+        {
+            _libraries[library] = modes = Read(library);
+        }
+
         return modes.TryGetValue($"{Path.GetFileName(element.Directory)}/{relative}", out var mode) ? mode : null;
     }
 

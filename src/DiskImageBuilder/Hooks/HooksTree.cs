@@ -40,6 +40,7 @@ public sealed partial class HooksTree
         Directory.CreateDirectory(root);
         var origins = new Dictionary<string, (string Source, string Element)>(StringComparer.Ordinal);
         var errors = new List<Diagnostic>();
+        var modes = new ElementFileModes();
         foreach (var element in elements)
         {
             foreach (var source in ElementFiles(element.Directory))
@@ -77,7 +78,7 @@ public sealed partial class HooksTree
                         DibCodes.TopLevelFileReplaced,
                         $"Elements '{first.Element}' and '{element.Name}' both ship '{relative}'; as in diskimage-builder, the later one ({source}) is the one in the hooks tree.",
                         new SourceLocation(source)));
-                    Copy(element, relative, source, target);
+                    Copy(source, target, modes.Of(element, relative));
                     origins[relative] = (source, element.Name);
                     continue;
                 }
@@ -89,7 +90,7 @@ public sealed partial class HooksTree
 
                 origins[relative] = (source, element.Name);
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                Copy(element, relative, source, target);
+                Copy(source, target, modes.Of(element, relative));
             }
         }
 
@@ -228,10 +229,10 @@ public sealed partial class HooksTree
     }
 
     /// <summary>A file of an element into the tree, with its own mode or the one its library records (ElementFileModes).</summary>
-    private static void Copy(Element element, string relative, string source, string target)
+    private static void Copy(string source, string target, UnixFileMode? recorded)
     {
         File.Copy(source, target, overwrite: true);
-        if (ElementFileModes.Of(element, relative) is { } mode)
+        if (recorded is { } mode)
         {
             File.SetUnixFileMode(target, mode);
         }
