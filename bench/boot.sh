@@ -16,7 +16,7 @@ work=$(mktemp -d /var/tmp/dib-boot.XXXXXX)
 # seconds until "login:" and until the analysis appeared.
 declare -A pids=() starts=() serials=() login=() finished=() after=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
+  for i in "${!pids[@]}"; do stop_vm "$i"; done
   if [ "${BENCH_KEEP:-}" = 1 ]; then echo "bench: serial logs kept in $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -55,6 +55,9 @@ watch_vms() {
       [ -z "${finished[$i]}" ] && grep -qa -- "DIB-ANALYZE-END" "$file" && finished[$i]=$(now "${starts[$i]}") && after[$i]=$SECONDS
       if [ -n "${finished[$i]}" ] && { [ -n "${login[$i]}" ] || [ $((SECONDS - after[$i])) -gt 120 ]; }; then
         stop_vm "$i"
+      elif ! kill -0 "${pids[$i]}" 2>/dev/null; then
+        echo "bench: qemu ended before the boot finished (${images[$i]}; BENCH_KEEP=1 keeps its serial log)" >&2
+        exit 1
       elif awk -v t="$(now "${starts[$i]}")" 'BEGIN { exit !(t > 1200) }'; then
         echo "bench: the boot did not finish within 1200 s ($file)" >&2
         exit 1
