@@ -67,6 +67,25 @@ public sealed class SystemElementBootTests(CloudImageFixture image) : IClassFixt
     }
 
     [Fact]
+    public void SSH_host_keys_are_made_after_the_login_prompt_is_allowed_and_before_the_SSH_server_and_cloud_config_start()
+    {
+        var seeded = image.Seeded.Answers["seeded"];
+        long At(string name)
+        {
+            var match = Regex.Match(seeded, $@"(?m)^{name}=(\d+)$");
+            match.Success.ShouldBeTrue($"no {name}= in:\n{seeded}");
+            return long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        // The keys (seconds of CPU under TCG) do not hold back the console's login prompt...
+        At("keygen").ShouldBeGreaterThanOrEqualTo(At("sessions"), seeded);
+        // ...the SSH server never starts without them, and cloud-init's config stage, which
+        // nothing waits for, does not share the CPU with them.
+        At("sshd").ShouldBeGreaterThanOrEqualTo(At("keys"), seeded);
+        At("config").ShouldBeGreaterThanOrEqualTo(At("keys"), seeded);
+    }
+
+    [Fact]
     public void NoCloud_seed_lets_its_user_in_over_SSH_with_sudo_and_the_system_ends_running()
     {
         var boot = image.Seeded;

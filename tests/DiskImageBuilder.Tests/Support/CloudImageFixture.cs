@@ -131,6 +131,12 @@ public sealed class CloudImageFixture : IDisposable
                 echo "state=$(systemctl is-system-running --wait)"
                 echo "failed=$(systemctl list-units --state=failed --no-legend --plain | awk '{print $1}' | paste -sd, -)"
                 echo "hostkey=$(cat /etc/ssh/ssh_host_ed25519_key.pub)"
+                at() { systemctl show -p "$1" --value "$2"; }
+                echo "sessions=$(at ActiveEnterTimestampMonotonic systemd-user-sessions.service)"
+                echo "keygen=$(at InactiveExitTimestampMonotonic ssh-keygen.service)"
+                echo "keys=$(at ActiveEnterTimestampMonotonic ssh-keygen.service)"
+                echo "sshd=$(at InactiveExitTimestampMonotonic ssh.service)"
+                echo "config=$(at InactiveExitTimestampMonotonic cloud-config.service)"
                 """);
             answers["dev"] = Ssh(port, DevUser, "echo \"user=$(id -un)\"");
         }, BootLimit);
