@@ -15,8 +15,9 @@ rounds=${BOOT_ROUNDS:-1}
 # The image's default user, whom cloud-init gives the seed's SSH key.
 user=${BOOT_USER:-debian}
 work=$(mktemp -d /var/tmp/dib-boot.XXXXXX)
-# The VMs of the running round, by image index: qemu's pid, its start and serial log, and the
-# seconds until "login:" and until the analysis appeared.
+# The VMs of the running round, by image index: qemu's pid, its start and serial log, the
+# seconds until "login:", until the analysis appeared and until the first SSH login, and the pid of
+# the loop that tries that login.
 declare -A pids=() starts=() serials=() login=() finished=() after=() sshlogin=() sshers=()
 cleanup() {
   for i in "${!pids[@]}"; do stop_vm "$i"; done
@@ -57,7 +58,8 @@ start_vm() {
   sshers[$i]=$!
 }
 
-# Watches the running VMs until each has printed its analysis and its login prompt, then stops it.
+# Watches the running VMs until each has printed its analysis and its login prompt and let an SSH
+# login in, then stops it.
 # Gives up on a prompt or an SSH login 120 s after the analysis (a getty that never came is a finding, not a hang)
 # and on everything after 1200 s.
 watch_vms() {
@@ -83,7 +85,9 @@ watch_vms() {
 }
 
 stop_vm() {
-  kill "${pids[$1]}" "${sshers[$1]:-}" 2>/dev/null || true
+  # The SSH loop's ssh or sleep too: killing the loop's shell alone would leave it running.
+  # shellcheck disable=SC2046 # a list of pids
+  kill "${pids[$1]}" "${sshers[$1]:-}" $([ -z "${sshers[$1]:-}" ] || pgrep -P "${sshers[$1]}") 2>/dev/null || true
   wait "${pids[$1]}" "${sshers[$1]:-}" 2>/dev/null || true
   unset "pids[$1]" "sshers[$1]"
 }
