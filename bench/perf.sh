@@ -109,8 +109,8 @@ while IFS= read -r uri; do sources+=("$uri"); done < <(
   for suite in bookworm bookworm-updates; do echo "deb http://deb.debian.org/debian $suite main"; done
   echo "deb http://deb.debian.org/debian-security bookworm-security main")
 
-# bare [DEBS]: the bare tools' build; prints its wall time and writes the disk step's alone (mke2fs
-# -d and qemu-img convert) to $work/bare.disk. With DEBS, a folder of .deb files, mmdebstrap takes
+# bare [DEBS]: the bare tools' build; prints its wall time and writes the disk step's alone (du to
+# size it, mke2fs -d and qemu-img convert) to $work/bare.disk. With DEBS, a folder of .deb files, mmdebstrap takes
 # every package it needs from there (its documented cache hooks) and downloads none: the bare
 # tools' own rebuild from cached packages, the floor of a daily rebuild.
 bare() {
@@ -199,7 +199,7 @@ printf '| build | wall time (s) | ratio to bare tools | ratio to cold |\n| --- |
 bc=$(median "${bare_cached[@]}") bd=$(median "${bare_disks[@]}") f=$(median "${floors[@]}") cl=$(median "${classlibs[@]}")
 printf '| bare tools (mmdebstrap + mke2fs -d + qemu-img) [%s] | %.1f | 1.000 | %s |\n' "${bares[*]}" "$b" "$(ratio "$b" "$c")"
 printf '| bare tools from cached packages (no download) [%s] | %.1f | %s | %s |\n' "${bare_cached[*]}" "$bc" "$(ratio "$bc" "$b")" "$(ratio "$bc" "$c")"
-printf '| bare tools'"'"' disk step alone (mke2fs -d + qemu-img) [%s] | %.1f | %s | %s |\n' "${bare_disks[*]}" "$bd" "$(ratio "$bd" "$b")" "$(ratio "$bd" "$c")"
+printf '| bare tools'"'"' disk step alone (du + mke2fs -d + qemu-img) [%s] | %.1f | %s | %s |\n' "${bare_disks[*]}" "$bd" "$(ratio "$bd" "$b")" "$(ratio "$bd" "$c")"
 printf '| cold (empty caches) [%s] | %.1f | %s | 1.000 |\n' "${colds[*]}" "$c" "$(ratio "$c" "$b")"
 printf '| daily rebuild (snapshots gone, package cache warm) [%s] | %.1f | %s | %s |\n' "${dailies[*]}" "$d" "$(ratio "$d" "$b")" "$(ratio "$d" "$c")"
 printf '| warm (one post-install.d script changed) [%s] | %.1f | %s | %s |\n' "${warms[*]}" "$w" "$(ratio "$w" "$b")" "$(ratio "$w" "$c")"
